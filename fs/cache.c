@@ -1,0 +1,302 @@
+/* cache.c — the content-addressed blob store (layout in cache.h). */
+#include "cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CACHE_MARKER "wheelfs-cache"
+#define CACHE_MARKER_LINE "wheelfs-cache 1\n"
+
+static int open_dir(int dirfd, const char *name, int create)
+{
+	int fd;
+
+	if (create && mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int check_marker(int dirfd, const char *path, int create,
+			struct wfs_err *err)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc = wfs_read_file(dirfd, CACHE_MARKER, &buf, &len);
+
+	if (rc == -ENOENT && create)
+		return wfs_write_atomic(dirfd, CACHE_MARKER, CACHE_MARKER_LINE,
+					strlen(CACHE_MARKER_LINE), 0644, 1);
+	if (rc == -ENOENT)
+		return wfs_errf(err, -ENOENT,
+				"%s: not a wheelfs cache (no %s file)", path,
+				CACHE_MARKER);
+	if (rc)
+		return wfs_errf(err, rc, "%s/%s: %s", path, CACHE_MARKER,
+				strerror(-rc));
+	if (strncmp(buf, "wheelfs-cache ", 14) != 0) {
+		rc = wfs_errf(err, -EINVAL, "%s/%s: malformed marker", path,
+			      CACHE_MARKER);
+	} else if (atoi(buf + 14) != 1) {
+		rc = wfs_errf(err, -EPROTONOSUPPORT,
+			      "%s: cache format %d is not supported by this "
+			      "wheelfs (knows 1)",
+			      path, atoi(buf + 14));
+	}
+	free(buf);
+	return rc;
+}
+
+int wfs_cache_open(const char *path, int flags, struct wfs_cache *c,
+		   struct wfs_err *err)
+{
+	int create = (flags & WFS_CACHE_CREATE) && !(flags & WFS_CACHE_READONLY);
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->dirfd = c->blobsfd = c->treesfd = c->tmpfd = -1;
+	c->readonly = !!(flags & WFS_CACHE_READONLY);
+	c->path = strdup(path);
+	if (!c->path)
+		return -ENOMEM;
+	if (create && mkdir(path, 0755) < 0 && errno != EEXIST) {
+		rc = -errno;
+		wfs_errf(err, rc, "%s: cannot create cache: %s", path,
+			 strerror(-rc));
+		goto fail;
+	}
+	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		rc = -errno;
+		wfs_errf(err, rc, "%s: cannot open cache: %s", path,
+			 strerror(-rc));
+		goto fail;
+	}
+	rc = check_marker(c->dirfd, path, create, err);
+	if (rc)
+		goto fail;
+	c->blobsfd = open_dir(c->dirfd, "blobs", create);
+	c->treesfd = open_dir(c->dirfd, "trees", create);
+	if (c->blobsfd < 0 || c->treesfd < 0) {
+		rc = c->blobsfd < 0 ? c->blobsfd : c->treesfd;
+		wfs_errf(err, rc, "%s: damaged cache layout: %s", path,
+			 strerror(-rc));
+		goto fail;
+	}
+	if (!c->readonly) {
+		c->tmpfd = open_dir(c->dirfd, "tmp", 1);
+		if (c->tmpfd < 0) {
+			rc = c->tmpfd;
+			wfs_errf(err, rc, "%s/tmp: %s", path, strerror(-rc));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	wfs_cache_close(c);
+	return rc;
+}
+
+void wfs_cache_close(struct wfs_cache *c)
+{
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	if (c->blobsfd >= 0)
+		close(c->blobsfd);
+	if (c->treesfd >= 0)
+		close(c->treesfd);
+	if (c->tmpfd >= 0)
+		close(c->tmpfd);
+	free(c->path);
+	c->path = NULL;
+	c->dirfd = c->blobsfd = c->treesfd = c->tmpfd = -1;
+}
+
+char *wfs_cache_default_path(void)
+{
+	const char *v = getenv("WHEELFS_CACHE_DIR");
+	char *out = NULL;
+
+	if (v && *v)
+		return strdup(v);
+	v = getenv("XDG_CACHE_HOME");
+	if (v && *v) {
+		if (asprintf(&out, "%s/wheelfs", v) < 0)
+			return NULL;
+		return out;
+	}
+	v = getenv("HOME");
+	if (asprintf(&out, "%s/.cache/wheelfs", v && *v ? v : "/root") < 0)
+		return NULL;
+	return out;
+}
+
+void wfs_cache_blob_rel(const struct wfs_digest *d, char *rel)
+{
+	char hex[WFS_DIGEST_HEX + 1];
+
+	wfs_digest_hex(d, hex);
+	rel[0] = hex[0];
+	rel[1] = hex[1];
+	rel[2] = '/';
+	memcpy(rel + 3, hex, WFS_DIGEST_HEX + 1);
+}
+
+int wfs_cache_has_blob(struct wfs_cache *c, const struct wfs_digest *d)
+{
+	char rel[3 + WFS_DIGEST_HEX + 1];
+	struct stat st;
+
+	wfs_cache_blob_rel(d, rel);
+	if (fstatat(c->blobsfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return S_ISREG(st.st_mode) ? 1 : -EUCLEAN;
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int wfs_cache_open_blob(struct wfs_cache *c, const struct wfs_digest *d)
+{
+	char rel[3 + WFS_DIGEST_HEX + 1];
+	int fd;
+
+	wfs_cache_blob_rel(d, rel);
+	fd = openat(c->blobsfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int wfs_cache_tmpfile(struct wfs_cache *c, char *name, mode_t mode)
+{
+	static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+	if (c->tmpfd < 0)
+		return -EROFS;
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned long r = (unsigned long)random() << 16 ^
+				  (unsigned long)random();
+		char suf[9];
+		int fd;
+		for (int i = 0; i < 8; i++) {
+			suf[i] = al[r % 36];
+			r /= 36;
+		}
+		suf[8] = '\0';
+		snprintf(name, 64, "%d.%s", (int)getpid(), suf);
+		fd = openat(c->tmpfd, name,
+			    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/* Give a finished temp file (tmpfd/name) its final blob name.  link(2)
+ * rather than rename(2): when the name exists we learn it (EEXIST) and keep
+ * the first writer's inode, which readers may already hold open. */
+static int publish(struct wfs_cache *c, const char *tmpname,
+		   const struct wfs_digest *d, int *was_new)
+{
+	char rel[3 + WFS_DIGEST_HEX + 1];
+	int rc = 0;
+
+	wfs_cache_blob_rel(d, rel);
+	if (linkat(c->tmpfd, tmpname, c->blobsfd, rel, 0) < 0) {
+		rc = -errno;
+		if (rc == -ENOENT) { /* fan-out directory missing */
+			rel[2] = '\0';
+			if (mkdirat(c->blobsfd, rel, 0755) < 0 &&
+			    errno != EEXIST)
+				rc = -errno;
+			else
+				rc = 0;
+			rel[2] = '/';
+			if (!rc && linkat(c->tmpfd, tmpname, c->blobsfd, rel,
+					  0) < 0)
+				rc = -errno;
+		}
+	}
+	if (was_new)
+		*was_new = rc == 0;
+	if (rc == -EEXIST)
+		rc = 0;
+	unlinkat(c->tmpfd, tmpname, 0);
+	return rc;
+}
+
+int wfs_cache_put_buf(struct wfs_cache *c, const struct wfs_digest *d,
+		      const void *data, size_t len, int *was_new)
+{
+	char name[64];
+	int fd, rc;
+
+	if (was_new)
+		*was_new = 0;
+	rc = wfs_cache_has_blob(c, d);
+	if (rc != 0)
+		return rc > 0 ? 0 : rc;
+	fd = wfs_cache_tmpfile(c, name, 0444);
+	if (fd < 0)
+		return fd;
+	rc = wfs_write_all(fd, data, len);
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (rc) {
+		unlinkat(c->tmpfd, name, 0);
+		return rc;
+	}
+	return publish(c, name, d, was_new);
+}
+
+int wfs_cache_blob_begin(struct wfs_cache *c, struct wfs_blob_writer *w)
+{
+	w->fd = wfs_cache_tmpfile(c, w->tmpname, 0444);
+	return w->fd < 0 ? w->fd : 0;
+}
+
+int wfs_cache_blob_commit(struct wfs_cache *c, struct wfs_blob_writer *w,
+			  const struct wfs_digest *d, int *was_new)
+{
+	int rc = 0;
+
+	if (close(w->fd) < 0)
+		rc = -errno;
+	w->fd = -1;
+	if (rc) {
+		unlinkat(c->tmpfd, w->tmpname, 0);
+		return rc;
+	}
+	return publish(c, w->tmpname, d, was_new);
+}
+
+void wfs_cache_blob_abort(struct wfs_cache *c, struct wfs_blob_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	unlinkat(c->tmpfd, w->tmpname, 0);
+}
+
+int wfs_cache_sync(struct wfs_cache *c)
+{
+	return syncfs(c->dirfd) < 0 ? -errno : 0;
+}
+
+int wfs_cache_verify_blob(struct wfs_cache *c, const struct wfs_digest *d)
+{
+	struct wfs_digest got;
+	int fd = wfs_cache_open_blob(c, d), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = wfs_digest_fd(fd, &got, NULL);
+	close(fd);
+	if (rc)
+		return rc;
+	return wfs_digest_equal(&got, d) ? 0 : -EBADMSG;
+}

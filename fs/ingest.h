@@ -1,0 +1,31 @@
+/* ingest.h — ingesting many wheels at once, on a pool of threads.
+ *
+ * Used by `wheelfs add` and `wheelfs install`.  Each source gets its own
+ * result and error; one failing source does not stop the others.
+ */
+#ifndef WFS_INGEST_H
+#define WFS_INGEST_H
+
+#include <stddef.h>
+
+#include "wheel.h"
+
+struct wfs_ingest_item {
+	const char *source;
+	int rc; /* 0 or -errno */
+	struct wfs_ingest_result res;
+	struct wfs_err err;
+};
+
+/* Called from worker threads (serialized by a lock) after each item. */
+typedef void (*wfs_ingest_progress_fn)(size_t done, size_t total,
+				       const struct wfs_ingest_item *it,
+				       void *arg);
+
+/* jobs <= 0: one per CPU.  Returns 0 when every item succeeded, else the
+ * first failing item's rc (details are in the items). */
+int wfs_ingest_many(struct wfs_cache *c, struct wfs_ingest_item *items,
+		    size_t n, int jobs, const struct wfs_ingest_opts *opts,
+		    wfs_ingest_progress_fn progress, void *arg);
+
+#endif

@@ -1,0 +1,265 @@
+/* util.c — error formatting, whole-file I/O, atomic writes, buffers. */
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int wfs_errf(struct wfs_err *err, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || err->msg[0])
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int wfs_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t wfs_pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done,
+				  off + (off_t)done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+int wfs_read_file(int dirfd, const char *path, char **buf, size_t *len)
+{
+	struct stat st;
+	char *p;
+	ssize_t n;
+	int fd, rc;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	p = malloc((size_t)st.st_size + 1);
+	if (!p) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = wfs_pread_full(fd, p, (size_t)st.st_size, 0);
+	close(fd);
+	if (n < 0) {
+		free(p);
+		return (int)n;
+	}
+	p[n] = '\0';
+	*buf = p;
+	*len = (size_t)n;
+	return 0;
+}
+
+int wfs_write_atomic(int dirfd, const char *path, const void *buf, size_t len,
+		     mode_t mode, int durable)
+{
+	char tmp[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, rc;
+
+	if (slash)
+		rc = snprintf(tmp, sizeof(tmp), "%.*s/.wfs-tmp.%d.XXXXXX",
+			      (int)(slash - path), path, (int)getpid());
+	else
+		rc = snprintf(tmp, sizeof(tmp), ".wfs-tmp.%d.XXXXXX",
+			      (int)getpid());
+	if (rc < 0 || (size_t)rc >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* mkstemp works on a path; make it relative to dirfd by hand. */
+	for (int tries = 0;; tries++) {
+		char *x = tmp + strlen(tmp) - 6;
+		unsigned r = (unsigned)random() ^ (unsigned)getpid() ^
+			     (unsigned)tries * 2654435761u;
+		for (int i = 0; i < 6; i++) {
+			x[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[r % 36];
+			r /= 36;
+		}
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			    mode);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST || tries > 100)
+			return -errno;
+		memcpy(x, "XXXXXX", 6);
+	}
+	rc = wfs_write_all(fd, buf, len);
+	if (!rc && fchmod(fd, mode) < 0)
+		rc = -errno;
+	if (!rc && durable && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && renameat(dirfd, tmp, dirfd, path) < 0)
+		rc = -errno;
+	if (rc)
+		unlinkat(dirfd, tmp, 0);
+	return rc;
+}
+
+int wfs_mkdirs(int dirfd, const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdirat(dirfd, buf, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+int wfs_rmtree(int dirfd, const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (unlinkat(dirfd, path, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		rc = wfs_rmtree(fd, de->d_name);
+		if (rc)
+			break;
+	}
+	closedir(d);
+	if (!rc && unlinkat(dirfd, path, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		rc = -errno;
+	return rc;
+}
+
+int wfs_buf_append(struct wfs_buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *d;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d)
+			return -ENOMEM;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int wfs_buf_printf(struct wfs_buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n < sizeof(small))
+		return wfs_buf_append(b, small, (size_t)n);
+	char *big = malloc((size_t)n + 1);
+	if (!big)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	rc = wfs_buf_append(b, big, (size_t)n);
+	free(big);
+	return rc;
+}
+
+void wfs_buf_free(struct wfs_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+int wfs_ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+const char *wfs_human_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
+}

@@ -1,0 +1,52 @@
+#!/bin/bash
+# wheelfs add on bad input: missing source, missing cache parent, a text
+# file posing as a wheel, a directory that is not a wheel, no arguments; and
+# a failing source next to a good one (the good one is still added, exit 1).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+C=$T/cache
+good=$(mkwheel --out "$T/in" --name demo --version 1.0 --file demo/__init__.py=$'x = 1\n')
+
+# A source that does not exist.
+missing=$T/nope-1.0-py3-none-any.whl
+expect_fail_match 'nope-1\.0-py3-none-any\.whl' "$WHEELFS" add "$C" "$missing"
+echo "missing source: $(cat "$LAST_ERR")"
+
+# A cache whose parent does not exist: error, and no parent created.
+expect_fail_match 'no/such/parent' "$WHEELFS" add "$T/no/such/parent/cache" "$good"
+echo "missing cache parent: $(cat "$LAST_ERR")"
+[[ ! -e $T/no ]] || fail "add created the cache's missing parents"
+
+# A plain text file named x.whl (a bad name) and one with a valid wheel name.
+echo "this is not a zip" >"$T/x.whl"
+expect_fail_match 'x\.whl' "$WHEELFS" add "$C" "$T/x.whl"
+echo "text x.whl: $(cat "$LAST_ERR")"
+cp "$T/x.whl" "$T/fake-1.0-py3-none-any.whl"
+expect_fail_match 'fake-1\.0-py3-none-any\.whl' "$WHEELFS" add "$C" "$T/fake-1.0-py3-none-any.whl"
+echo "text fake wheel: $(cat "$LAST_ERR")"
+
+# A directory that is not an unpacked wheel.
+mkdir "$T/notawheel"
+echo 'x = 1' >"$T/notawheel/mod.py"
+expect_fail_match 'notawheel' "$WHEELFS" add "$C" "$T/notawheel"
+echo "not a wheel dir: $(cat "$LAST_ERR")"
+
+# No cache, no source: a usage error.
+expect_fail_match '.' "$WHEELFS" add
+echo "no arguments: $(head -n1 "$LAST_ERR")"
+
+# None of the above published a tree.
+[[ $(count_trees "$C") == 0 ]] || fail "a failed add published a tree"
+
+# One good and one bad source: exit 1, one error line naming the bad one,
+# and the good wheel is added.
+expect_fail_match 'nope-1\.0-py3-none-any\.whl' "$WHEELFS" add "$C" "$good" "$missing"
+[[ $LAST_RC == 1 ]] || fail "expected exit status 1, got $LAST_RC"
+[[ $(grep -c . "$LAST_ERR") == 1 ]] || fail "expected one error line: $(cat "$LAST_ERR")"
+grep -q "demo-1.0" "$LAST_ERR" && fail "the good wheel is named in the error: $(cat "$LAST_ERR")"
+echo "partial: $(cat "$LAST_OUT")"
+run_ok "$WHEELFS" ls "$C"
+read -r name version _ <"$LAST_OUT"
+[[ $name == demo && $version == 1.0 ]] || fail "the good wheel was not added: $(cat "$LAST_OUT")"
+check_blobs "$C"
+echo "ok"

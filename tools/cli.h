@@ -1,0 +1,34 @@
+/* cli.h — what the subcommands of the `wheelfs` command share.
+ *
+ * Each subcommand lives in cmd_<name>.c and exports wfs_cmd_<name>(argc,
+ * argv, cfg), with argv[0] being the subcommand name.  Exit status: 0 on
+ * success, 1 on failure (a one-line message on stderr), 2 on usage errors.
+ */
+#ifndef WFS_CLI_H
+#define WFS_CLI_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+#define WFS_EXIT_FAIL 1
+#define WFS_EXIT_USAGE 2
+
+struct wfs_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, struct wfs_config *cfg);
+	const char *usage; /* one line, after "wheelfs " */
+};
+
+int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_ls(int argc, char **argv, struct wfs_config *cfg);
+
+/* Print "wheelfs: <msg>" on stderr; returns WFS_EXIT_FAIL. */
+int wfs_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the subcommand's usage line on stderr; returns WFS_EXIT_USAGE. */
+int wfs_usage(const char *cmd);
+
+/* Write s as a JSON string literal (with quotes). */
+void wfs_json_str(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,88 @@
+/* wheelfs.c — the `wheelfs` command: configuration, then dispatch to one
+ * cmd_<name>.c per subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct wfs_cmd cmds[] = {
+	{ "add", wfs_cmd_add, "add [-j N] [-q] CACHE SOURCE..." },
+	{ "ls", wfs_cmd_ls, "ls [--json] CACHE" },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+int wfs_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("wheelfs: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return WFS_EXIT_FAIL;
+}
+
+int wfs_usage(const char *cmd)
+{
+	for (size_t i = 0; i < NCMDS; i++)
+		if (!strcmp(cmds[i].name, cmd))
+			fprintf(stderr, "usage: wheelfs %s\n", cmds[i].usage);
+	return WFS_EXIT_USAGE;
+}
+
+void wfs_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void help(FILE *f)
+{
+	fprintf(f, "usage: wheelfs COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(f, "  wheelfs %s\n", cmds[i].usage);
+	fprintf(f, "\nSee wheelfs(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct wfs_config cfg;
+	int rc;
+
+	if (argc < 2) {
+		help(stderr);
+		return WFS_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		help(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("wheelfs %s\n", WFS_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < NCMDS; i++) {
+		if (strcmp(cmds[i].name, argv[1]))
+			continue;
+		if (wfs_config_load(&cfg))
+			return WFS_EXIT_FAIL;
+		rc = cmds[i].run(argc - 1, argv + 1, &cfg);
+		wfs_config_free(&cfg);
+		return rc;
+	}
+	fprintf(stderr, "wheelfs: unknown command '%s'\n", argv[1]);
+	help(stderr);
+	return WFS_EXIT_USAGE;
+}
