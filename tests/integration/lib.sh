@@ -26,7 +26,8 @@
 #   blob_of FILE CACHE path of the blob holding FILE's content
 #   xxh FILE           the XXH3-128 hex of FILE
 #   count_blobs CACHE / count_trees CACHE
-#   tree_snapshot DIR  a sorted listing (path, type, size, mode) of DIR
+#   tree_snapshot DIR  a sorted listing of DIR (files: path, type, size,
+#                      mode, inode, mtime; directories: path, mode)
 
 set -euo pipefail
 
@@ -178,7 +179,10 @@ count_trees() {
 }
 
 tree_snapshot() {
-	(cd "$1" && find . -printf '%p %y %s %m\n' | LC_ALL=C sort)
+	# Files: path, type, size, mode, inode, mtime (a rewrite or replacement
+	# shows).  Directories: path and mode only (temp files come and go).
+	(cd "$1" && find . \( -type d -printf '%p d %m\n' \) -o \
+		-printf '%p %y %s %m %i %T@\n' | LC_ALL=C sort)
 }
 
 check_blobs() {

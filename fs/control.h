@@ -1,0 +1,49 @@
+/* control.h — the control channel between `wheelfs` commands and a running
+ * mount daemon.
+ *
+ * The daemon serving TARGET listens on the abstract unix socket
+ * "\0wheelfs-<xxh128 of the absolute TARGET path>" and accepts connections
+ * only from its own uid or root (SO_PEERCRED).  Requests are one line each:
+ *
+ *   DIRFD\n    reply "OK\n" with the daemon's fd of TARGET's underlying
+ *              directory (the upper layer) attached (SCM_RIGHTS), so
+ *              commands can write the view record and upper files that the
+ *              mount hides;
+ *   RELOAD\n   the daemon re-reads the view record, swaps in the new lower
+ *              layer and invalidates what changed in the kernel's caches;
+ *              reply "OK\n" when done, or "ERR <message>\n";
+ *   PING\n     reply "OK\n".
+ *
+ * Without a daemon (connect fails with ECONNREFUSED/ENOENT) commands work
+ * on TARGET directly.
+ */
+#ifndef WFS_CONTROL_H
+#define WFS_CONTROL_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+/* Fill the abstract socket address for an absolute TARGET path. */
+void wfs_control_addr(const char *target_abs, struct sockaddr_un *sa,
+		      socklen_t *len);
+
+/* Connect to the daemon serving target (any path; it is made absolute).
+ * Returns a socket fd, or -ENOTCONN when no daemon serves it. */
+int wfs_control_connect(const char *target);
+
+/* Send one request; on "OK" return 0 (and *fd, when non-NULL, receives an
+ * attached descriptor or -1).  On "ERR msg" return -EIO with msg copied into
+ * errbuf. */
+int wfs_control_request(int sock, const char *req, int *fd, char *errbuf,
+			size_t errlen);
+
+/* Daemon side: reply to a request, optionally attaching fd (>= 0). */
+int wfs_control_reply(int sock, const char *line, int fd);
+
+/* Open TARGET's underlying directory: through the daemon when one serves it
+ * (*live = 1, *sock receives the connection, keep it for RELOAD), else
+ * directly (*live = 0, *sock = -1).  Returns the dirfd or -errno. */
+int wfs_control_open_target(const char *target, int *live, int *sock);
+
+#endif
