@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,7 +61,7 @@ int wfs_cache_open(const char *path, int flags, struct wfs_cache *c,
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	c->dirfd = c->blobsfd = c->treesfd = c->tmpfd = -1;
+	c->dirfd = c->blobsfd = c->treesfd = c->tmpfd = c->lockfd = -1;
 	c->readonly = !!(flags & WFS_CACHE_READONLY);
 	c->path = strdup(path);
 	if (!c->path)
@@ -96,6 +97,13 @@ int wfs_cache_open(const char *path, int flags, struct wfs_cache *c,
 			wfs_errf(err, rc, "%s/tmp: %s", path, strerror(-rc));
 			goto fail;
 		}
+		c->lockfd = openat(c->dirfd, "lock",
+				   O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (c->lockfd < 0 || flock(c->lockfd, LOCK_SH) < 0) {
+			rc = -errno;
+			wfs_errf(err, rc, "%s/lock: %s", path, strerror(-rc));
+			goto fail;
+		}
 	}
 	return 0;
 fail:
@@ -113,9 +121,11 @@ void wfs_cache_close(struct wfs_cache *c)
 		close(c->treesfd);
 	if (c->tmpfd >= 0)
 		close(c->tmpfd);
+	if (c->lockfd >= 0)
+		close(c->lockfd); /* releases the flock */
 	free(c->path);
 	c->path = NULL;
-	c->dirfd = c->blobsfd = c->treesfd = c->tmpfd = -1;
+	c->dirfd = c->blobsfd = c->treesfd = c->tmpfd = c->lockfd = -1;
 }
 
 char *wfs_cache_default_path(void)
@@ -280,6 +290,49 @@ void wfs_cache_blob_abort(struct wfs_cache *c, struct wfs_blob_writer *w)
 		close(w->fd);
 	w->fd = -1;
 	unlinkat(c->tmpfd, w->tmpname, 0);
+}
+
+int wfs_cache_register_view(struct wfs_cache *c, const char *target_abs)
+{
+	struct wfs_digest d;
+	char name[WFS_DIGEST_HEX + 1], tmp[64], cur[4096];
+	ssize_t n;
+	int fd, viewsfd, rc = 0;
+
+	if (c->tmpfd < 0)
+		return -EROFS;
+	wfs_digest_buf(target_abs, strlen(target_abs), &d);
+	wfs_digest_hex(&d, name);
+	viewsfd = open_dir(c->dirfd, "views", 1);
+	if (viewsfd < 0)
+		return viewsfd;
+	n = readlinkat(viewsfd, name, cur, sizeof(cur) - 1);
+	if (n >= 0 && (size_t)n == strlen(target_abs) &&
+	    !memcmp(cur, target_abs, (size_t)n))
+		goto out;
+	/* A fresh temp name, then symlink + rename over it. */
+	fd = wfs_cache_tmpfile(c, tmp, 0600);
+	if (fd < 0) {
+		rc = fd;
+		goto out;
+	}
+	close(fd);
+	unlinkat(c->tmpfd, tmp, 0);
+	if (symlinkat(target_abs, c->tmpfd, tmp) < 0 ||
+	    renameat(c->tmpfd, tmp, viewsfd, name) < 0) {
+		rc = -errno;
+		unlinkat(c->tmpfd, tmp, 0);
+	}
+out:
+	close(viewsfd);
+	return rc;
+}
+
+int wfs_cache_lock_exclusive(struct wfs_cache *c)
+{
+	if (c->lockfd < 0)
+		return -EROFS;
+	return flock(c->lockfd, LOCK_EX) < 0 ? -errno : 0;
 }
 
 int wfs_cache_sync(struct wfs_cache *c)

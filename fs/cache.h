@@ -10,6 +10,13 @@
  *                              XXH3-128 of the tree file itself
  *   CACHE/tmp/                 temp files; always on the same filesystem so
  *                              publishing is a rename/link
+ *   CACHE/views/<hex>          symlinks to the venv lib directories (mount
+ *                              targets) whose views use this cache; <hex> is
+ *                              the XXH3-128 of the target's absolute path.
+ *                              gc keeps what these views need.
+ *   CACHE/lock                 flock(2): writers hold it shared while they
+ *                              add blobs, trees and views; gc holds it
+ *                              exclusive while it sweeps
  *
  * Publishing is atomic: content is written to a temp file in CACHE/tmp, then
  * linked to its final name with link(2) (EEXIST means another writer won with
@@ -35,6 +42,7 @@ struct wfs_cache {
 	int blobsfd; /* CACHE/blobs */
 	int treesfd; /* CACHE/trees */
 	int tmpfd;   /* CACHE/tmp (-1 when opened read-only) */
+	int lockfd;  /* CACHE/lock, held shared (-1 when read-only) */
 	int readonly;
 	char *path;
 };
@@ -79,6 +87,14 @@ void wfs_cache_blob_abort(struct wfs_cache *c, struct wfs_blob_writer *w);
 
 /* Create a unique temp file in CACHE/tmp; fills name (>= 64 bytes). */
 int wfs_cache_tmpfile(struct wfs_cache *c, char *name, mode_t mode);
+
+/* Register TARGET (absolute path of a venv lib dir) as a view using this
+ * cache, so gc keeps its trees and blobs. Idempotent, atomic. */
+int wfs_cache_register_view(struct wfs_cache *c, const char *target_abs);
+
+/* Trade the shared lock for an exclusive one (gc). Blocks until writers
+ * are done. */
+int wfs_cache_lock_exclusive(struct wfs_cache *c);
 
 /* syncfs() on the cache filesystem. */
 int wfs_cache_sync(struct wfs_cache *c);

@@ -22,6 +22,8 @@ struct wfs_cmd {
 
 int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg);
 int wfs_cmd_ls(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_verify(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_gc(int argc, char **argv, struct wfs_config *cfg);
 
 /* Print "wheelfs: <msg>" on stderr; returns WFS_EXIT_FAIL. */
 int wfs_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -9,6 +9,8 @@
 static const struct wfs_cmd cmds[] = {
 	{ "add", wfs_cmd_add, "add [-j N] [-q] CACHE SOURCE..." },
 	{ "ls", wfs_cmd_ls, "ls [--json] CACHE" },
+	{ "verify", wfs_cmd_verify, "verify [--repair] [CACHE]" },
+	{ "gc", wfs_cmd_gc, "gc [--prune] [--dry-run] [CACHE]" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -1,0 +1,367 @@
+/* gc.c — verify and gc over the cache's blobs, trees and registered views. */
+#include "gc.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "tree.h"
+#include "view.h"
+
+static void say(wfs_report_fn report, void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(wfs_report_fn report, void *arg, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	report(line, arg);
+}
+
+/* Call fn for every blob in blobs/xx/. */
+static int each_blob(struct wfs_cache *c,
+		     int (*fn)(struct wfs_cache *c, int dirfd, const char *name,
+			       const struct wfs_digest *d, void *arg),
+		     void *arg)
+{
+	DIR *top;
+	struct dirent *de;
+	int fd, rc = 0;
+
+	fd = openat(c->blobsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(top = fdopendir(fd))) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	while (!rc && (de = readdir(top))) {
+		DIR *sub;
+		struct dirent *be;
+		int sfd;
+		if (strlen(de->d_name) != 2 || de->d_name[0] == '.')
+			continue;
+		sfd = openat(c->blobsfd, de->d_name,
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sfd < 0 || !(sub = fdopendir(sfd))) {
+			if (sfd >= 0)
+				close(sfd);
+			continue;
+		}
+		while (!rc && (be = readdir(sub))) {
+			struct wfs_digest d;
+			if (be->d_name[0] == '.')
+				continue;
+			if (wfs_digest_parse(be->d_name, &d) ||
+			    strncmp(be->d_name, de->d_name, 2))
+				continue;
+			rc = fn(c, dirfd(sub), be->d_name, &d, arg);
+		}
+		closedir(sub);
+	}
+	closedir(top);
+	return rc;
+}
+
+/* ---- verify ------------------------------------------------------------ */
+
+struct vctx {
+	int repair;
+	wfs_report_fn report;
+	void *arg;
+	struct wfs_verify_stats *st;
+};
+
+static int verify_blob(struct wfs_cache *c, int dirfd, const char *name,
+		       const struct wfs_digest *d, void *arg)
+{
+	struct vctx *v = arg;
+	int rc = wfs_cache_verify_blob(c, d);
+
+	(void)dirfd;
+	v->st->blobs++;
+	if (rc == 0)
+		return 0;
+	v->st->bad_blobs++;
+	say(v->report, v->arg, "%s/blobs/%.2s/%s: %s%s", c->path, name, name,
+	    rc == -EBADMSG ? "content does not match its name" : strerror(-rc),
+	    v->repair ? " (removed; add its wheel again)" : "");
+	if (v->repair)
+		unlinkat(dirfd, name, 0);
+	return 0;
+}
+
+struct tctx {
+	struct wfs_cache *c;
+	struct vctx *v;
+};
+
+static int check_tree(const struct wfs_digest *id, void *arg)
+{
+	struct tctx *t = arg;
+	struct wfs_err err = { { 0 } };
+	struct wfs_tree tr;
+	char hex[WFS_DIGEST_HEX + 1];
+
+	t->v->st->trees++;
+	if (wfs_tree_load(t->c, id, &tr, &err)) {
+		t->v->st->bad_trees++;
+		say(t->v->report, t->v->arg, "%s", err.msg);
+		return 0;
+	}
+	wfs_digest_hex(id, hex);
+	for (uint32_t i = 0; i < tr.hdr->n_entries; i++) {
+		const struct wfs_tree_ent *e = &tr.ents[i];
+		if (!S_ISREG(e->mode))
+			continue;
+		if (wfs_cache_has_blob(t->c, (const void *)e->digest) != 1) {
+			char bh[WFS_DIGEST_HEX + 1];
+			wfs_digest_hex((const void *)e->digest, bh);
+			t->v->st->missing_blobs++;
+			say(t->v->report, t->v->arg,
+			    "%s/trees/%s.tree (%s %s): %s: blob %s is missing",
+			    t->c->path, hex, wfs_tree_str(&tr, tr.hdr->name_off),
+			    wfs_tree_str(&tr, tr.hdr->version_off),
+			    wfs_tree_path(&tr, e), bh);
+		}
+	}
+	wfs_tree_free(&tr);
+	return 0;
+}
+
+int wfs_verify(struct wfs_cache *c, int repair, wfs_report_fn report,
+	       void *arg, struct wfs_verify_stats *st)
+{
+	struct vctx v = { repair, report, arg, st };
+	struct tctx t = { c, &v };
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = each_blob(c, verify_blob, &v);
+	if (!rc)
+		rc = wfs_tree_list(c, check_tree, &t);
+	return rc;
+}
+
+/* ---- gc ---------------------------------------------------------------- */
+
+struct digests {
+	struct wfs_digest *v;
+	size_t n, cap;
+};
+
+static int digests_add(struct digests *s, const struct wfs_digest *d)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 4096;
+		struct wfs_digest *v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *d;
+	return 0;
+}
+
+static int cmp_digest(const void *a, const void *b)
+{
+	return memcmp(a, b, WFS_DIGEST_LEN);
+}
+
+static int digests_has(const struct digests *s, const struct wfs_digest *d)
+{
+	return s->n && bsearch(d, s->v, s->n, sizeof(*d), cmp_digest);
+}
+
+struct gctx {
+	struct wfs_cache *c;
+	int prune, dry_run;
+	wfs_report_fn report;
+	void *arg;
+	struct wfs_gc_stats *st;
+	struct digests live_trees, marks;
+	char cache_real[PATH_MAX];
+};
+
+/* Read the registered views; collect the trees they name. */
+static int scan_views(struct gctx *g)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, rc = 0;
+
+	fd = openat(g->c->dirfd, "views", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (!rc && (de = readdir(d))) {
+		char target[PATH_MAX], real[PATH_MAX];
+		struct wfs_err err = { { 0 } };
+		struct wfs_view v;
+		int live, sock, tfd, vrc;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		tfd = wfs_control_open_target(target, &live, &sock);
+		vrc = tfd < 0 ? tfd : wfs_view_read(tfd, target, &v, &err);
+		if (tfd >= 0)
+			close(tfd);
+		if (sock >= 0)
+			close(sock);
+		if (vrc == -ENOENT || vrc == -ENOTDIR ||
+		    (!vrc && (!v.cache || !realpath(v.cache, real) ||
+			      strcmp(real, g->cache_real)))) {
+			say(g->report, g->arg, "%s: no view using this cache any "
+			    "more; forgetting it", target);
+			g->st->views_dropped++;
+			if (!g->dry_run)
+				unlinkat(dirfd(d), de->d_name, 0);
+			if (!vrc)
+				wfs_view_free(&v);
+			continue;
+		}
+		if (vrc) {
+			/* Cannot tell what it needs: free nothing. */
+			rc = vrc;
+			say(g->report, g->arg, "%s: cannot read the view (%s); "
+			    "gc stops without freeing anything",
+			    target, err.msg[0] ? err.msg : strerror(-vrc));
+			break;
+		}
+		g->st->views++;
+		for (size_t i = 0; !rc && i < v.n; i++)
+			rc = digests_add(&g->live_trees, &v.dists[i].tree);
+		wfs_view_free(&v);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int gc_tree(const struct wfs_digest *id, void *arg)
+{
+	struct gctx *g = arg;
+	struct wfs_err err = { { 0 } };
+	struct wfs_tree t;
+	char name[WFS_DIGEST_HEX + 8];
+	int live = digests_has(&g->live_trees, id), rc;
+
+	wfs_digest_hex(id, name);
+	strcat(name, ".tree");
+	if (g->prune && !live) {
+		g->st->trees_removed++;
+		if (!g->dry_run && unlinkat(g->c->treesfd, name, 0) < 0)
+			return -errno;
+		return 0;
+	}
+	rc = wfs_tree_load(g->c, id, &t, &err);
+	if (rc) {
+		say(g->report, g->arg, "%s", err.msg);
+		/* A live tree we cannot read: its blobs must not go. */
+		return live ? rc : 0;
+	}
+	g->st->trees++;
+	for (uint32_t i = 0; !rc && i < t.hdr->n_entries; i++)
+		if (S_ISREG(t.ents[i].mode))
+			rc = digests_add(&g->marks,
+					 (const void *)t.ents[i].digest);
+	wfs_tree_free(&t);
+	return rc;
+}
+
+static int sweep_blob(struct wfs_cache *c, int dirfd, const char *name,
+		      const struct wfs_digest *d, void *arg)
+{
+	struct gctx *g = arg;
+	struct stat st;
+
+	(void)c;
+	g->st->blobs++;
+	if (digests_has(&g->marks, d))
+		return 0;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		g->st->bytes_freed += (uint64_t)st.st_size;
+	g->st->blobs_removed++;
+	if (!g->dry_run && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static void sweep_tmp(struct gctx *g)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd = openat(g->c->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	time_t now = time(NULL);
+
+	if (fd < 0)
+		return;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    now - st.st_mtime < 3600)
+			continue;
+		g->st->tmp_removed++;
+		if (!g->dry_run)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
+int wfs_gc(struct wfs_cache *c, int prune, int dry_run, wfs_report_fn report,
+	   void *arg, struct wfs_gc_stats *st)
+{
+	struct gctx g = { .c = c, .prune = prune, .dry_run = dry_run,
+			  .report = report, .arg = arg, .st = st };
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (!realpath(c->path, g.cache_real))
+		return -errno;
+	rc = wfs_cache_lock_exclusive(c);
+	if (!rc)
+		rc = scan_views(&g);
+	if (!rc) {
+		if (g.live_trees.n)
+			qsort(g.live_trees.v, g.live_trees.n,
+			      sizeof(*g.live_trees.v), cmp_digest);
+		rc = wfs_tree_list(c, gc_tree, &g);
+	}
+	if (!rc) {
+		if (g.marks.n)
+			qsort(g.marks.v, g.marks.n, sizeof(*g.marks.v),
+			      cmp_digest);
+		rc = each_blob(c, sweep_blob, &g);
+	}
+	if (!rc)
+		sweep_tmp(&g);
+	free(g.live_trees.v);
+	free(g.marks.v);
+	return rc;
+}

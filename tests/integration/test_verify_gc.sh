@@ -1,0 +1,44 @@
+#!/bin/bash
+# verify finds a corrupted blob and --repair removes it; gc removes only
+# blobs no tree names; gc --prune with no live view empties the cache.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+C=$T/cache
+W=$(mkwheel --out "$T/in" --name demo --version 1.0 \
+	--file demo/__init__.py='x = 1' --file-size demo/big.py=20000:s)
+run_ok "$WHEELFS" add "$C" "$W"
+run_ok "$WHEELFS" verify "$C"
+grep -q "0 corrupt blobs" "$LAST_OUT" || fail "verify summary: $(cat "$LAST_OUT")"
+
+# An orphan blob (valid content, named by no tree) goes on gc.
+echo orphan > "$T/orphan"
+h=$(xxh "$T/orphan")
+mkdir -p "$C/blobs/${h:0:2}"
+cp "$T/orphan" "$C/blobs/${h:0:2}/$h"
+n=$(count_blobs "$C")
+run_ok "$WHEELFS" gc --dry-run "$C"
+[ "$(count_blobs "$C")" = "$n" ] || fail "gc --dry-run removed something"
+run_ok "$WHEELFS" gc "$C"
+[ -e "$C/blobs/${h:0:2}/$h" ] && fail "gc kept an orphan blob"
+[ "$(count_blobs "$C")" = $((n - 1)) ] || fail "gc removed a needed blob"
+[ "$(count_trees "$C")" = 1 ] || fail "gc without --prune removed a tree"
+check_blobs "$C"
+
+# Corrupt one blob: verify names it and fails; --repair removes it.
+unpack_wheel "$W" "$T/x"
+blob=$(blob_of "$T/x/demo/big.py" "$C")
+chmod u+w "$blob"
+printf 'tampered' >> "$blob"
+expect_fail_match "$(basename "$blob"): content does not match" "$WHEELFS" verify "$C"
+expect_fail_match "removed" "$WHEELFS" verify --repair "$C"
+[ -e "$blob" ] && fail "verify --repair kept the corrupt blob"
+expect_fail_match "is missing" "$WHEELFS" verify "$C"
+# Adding the wheel again restores it.
+run_ok "$WHEELFS" add "$C" "$W"
+run_ok "$WHEELFS" verify "$C"
+
+# No view uses the cache: --prune drops the tree and then every blob.
+run_ok "$WHEELFS" gc --prune "$C"
+[ "$(count_trees "$C")" = 0 ] || fail "gc --prune kept an unused tree"
+[ "$(count_blobs "$C")" = 0 ] || fail "gc --prune kept blobs of no tree"
+echo ok
