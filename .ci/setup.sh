@@ -16,7 +16,7 @@ packages=(
 	build-essential cmake pkg-config
 	libfuse3-dev fuse3 libxxhash-dev xxhash libinih-dev libzip-dev libssl-dev
 	python3 python3-dev python3-venv python3-pip python3-pip-whl
-	python3-setuptools-whl
+	python3-setuptools-whl xfsprogs
 )
 missing=()
 for p in "${packages[@]}"; do

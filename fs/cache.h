@@ -10,6 +10,9 @@
  *                              XXH3-128 of the tree file itself
  *   CACHE/tmp/                 temp files; always on the same filesystem so
  *                              publishing is a rename/link
+ *   CACHE/wheels/<hex>         the wheel index: symlink to a tree's hex name,
+ *                              keyed by a .whl file's name and bytes
+ *                              (ingest.h)
  *   CACHE/views/<hex>          symlinks to the venv lib directories (mount
  *                              targets) whose views use this cache; <hex> is
  *                              the XXH3-128 of the target's absolute path.

@@ -2,6 +2,17 @@
  *
  * Used by `wheelfs add` and `wheelfs install`.  Each source gets its own
  * result and error; one failing source does not stop the others.
+ *
+ * The wheel index: a wheel already in the cache is not inflated and hashed
+ * again.  CACHE/wheels/<hex> is a symlink whose target is the hex name of
+ * the wheel's tree, where <hex> is the XXH3-128 of the wheel's file name, a
+ * NUL byte and its bytes.  It is written after a successful ingest; when it
+ * is used, the tree must load, match the file name's distribution, version
+ * and tags, and every blob it names must exist, otherwise the wheel is
+ * ingested as usual (which also restores blobs that `wheelfs verify
+ * --repair` removed).  Unpacked wheel directories always take the slow
+ * path.  The index caches a pure function: removing CACHE/wheels costs only
+ * speed.  An index hit reports no new bytes.
  */
 #ifndef WFS_INGEST_H
 #define WFS_INGEST_H

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "wheel.h"
 
 /* ---- the record -------------------------------------------------------- */
@@ -242,12 +244,6 @@ struct item {
 	const struct wfs_tree_ent *ent;
 };
 
-static int cmp_item(const void *a, const void *b, void *arena)
-{
-	return strcmp((const char *)arena + ((const struct item *)a)->off,
-		      (const char *)arena + ((const struct item *)b)->off);
-}
-
 void wfs_composed_free(struct wfs_composed *cv)
 {
 	for (size_t i = 0; i < cv->ntrees; i++)
@@ -275,72 +271,190 @@ long wfs_composed_find(const struct wfs_composed *cv, const char *path)
 	return -1;
 }
 
-static int add_item(struct wfs_buf *arena, struct item **items, size_t *n,
-		    size_t *cap, const char *path, uint32_t dist,
-		    const struct wfs_tree_ent *ent)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 1024;
-		struct item *v = realloc(*items, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		*items = v;
-		*cap = c;
-	}
-	(*items)[*n] = (struct item){ arena->len, dist, ent };
-	(*n)++;
-	return wfs_buf_append(arena, path, strlen(path) + 1);
-}
-
 static const char *dist_name(const struct wfs_view *v, uint32_t d)
 {
 	return d == UINT32_MAX ? "the view" : v->dists[d].name;
+}
+
+/* A sorted run of items (one per tree and scheme) for the k-way merge. */
+struct run {
+	struct item *v;
+	size_t n, pos;
+	uint32_t order; /* tie-break: earlier runs first */
+};
+
+static int run_less(const struct run *a, const struct run *b,
+		    const char *arena)
+{
+	int c = strcmp(arena + a->v[a->pos].off, arena + b->v[b->pos].off);
+	return c < 0 || (!c && a->order < b->order);
+}
+
+static void sift(struct run **h, size_t n, size_t i, const char *arena)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < n && run_less(h[l], h[m], arena))
+			m = l;
+		if (l + 1 < n && run_less(h[l + 1], h[m], arena))
+			m = l + 1;
+		if (m == i)
+			return;
+		struct run *t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static size_t put_path(struct wfs_buf *a, const char *site, size_t sl,
+		       const char *rest, size_t rl)
+{
+	size_t off = a->len;
+	char *p = a->data + off;
+
+	memcpy(p, site, sl);
+	p[sl] = '/';
+	memcpy(p + sl + 1, rest, rl + 1);
+	a->len += sl + 1 + rl + 1;
+	return off;
 }
 
 int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 		     struct wfs_composed *out, struct wfs_err *err)
 {
 	struct wfs_buf arena = { 0 };
-	struct item *items = NULL;
-	size_t n = 0, cap = 0, w;
+	struct item *items = NULL, *sorted = NULL;
+	struct run *runs = NULL, **heap = NULL;
+	size_t n = 0, nruns = 0, total = 3, bytes = 0, w, sl, cap;
+	uint32_t *tab = NULL;
 	char site[64], path[8192];
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	wfs_view_site(v, site, sizeof(site));
+	sl = strlen(site);
 	out->trees = calloc(v->n ? v->n : 1, sizeof(*out->trees));
 	if (!out->trees)
 		return -ENOMEM;
-	rc = add_item(&arena, &items, &n, &cap, "", UINT32_MAX, NULL);
-	if (!rc)
-		rc = add_item(&arena, &items, &n, &cap, site + 0, UINT32_MAX, NULL);
-	if (!rc) {
-		*strchr(site, '/') = '\0';
-		rc = add_item(&arena, &items, &n, &cap, site, UINT32_MAX, NULL);
-		site[strlen(site)] = '/';
-	}
-	for (size_t d = 0; !rc && d < v->n; d++) {
+	for (size_t d = 0; d < v->n; d++) {
 		struct wfs_tree *t = &out->trees[d];
 		rc = wfs_tree_load(c, &v->dists[d].tree, t, err);
 		if (rc)
-			break;
+			goto fail;
 		out->ntrees++;
-		for (uint32_t i = 0; !rc && i < t->hdr->n_entries; i++) {
+		total += t->hdr->n_entries;
+		bytes += t->hdr->n_strtab + (size_t)t->hdr->n_entries * (sl + 2);
+	}
+	bytes += 3 * (sl + 2);
+	arena.data = malloc(bytes);
+	items = malloc(total * sizeof(*items));
+	runs = calloc(3 * v->n + 1, sizeof(*runs));
+	if (!arena.data || !items || !runs) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	arena.cap = bytes;
+	/* The view's own directories: "", pythonX.Y, pythonX.Y/site-packages
+	 * (already in order). */
+	runs[0] = (struct run){ items, 3, 0, 0 };
+	items[0] = (struct item){ arena.len, UINT32_MAX, NULL };
+	arena.data[arena.len++] = '\0';
+	items[1] = (struct item){ arena.len, UINT32_MAX, NULL };
+	memcpy(arena.data + arena.len, site, sl - strlen(strchr(site, '/')));
+	arena.len += sl - strlen(strchr(site, '/'));
+	arena.data[arena.len++] = '\0';
+	items[2] = (struct item){ arena.len, UINT32_MAX, NULL };
+	memcpy(arena.data + arena.len, site, sl + 1);
+	arena.len += sl + 1;
+	n = 3;
+	nruns = 1;
+	/* Per tree, three runs, each sorted because the tree is: the root,
+	 * .data/purelib and .data/platlib (prefixes replaced). */
+	for (size_t d = 0; d < v->n; d++) {
+		const struct wfs_tree *t = &out->trees[d];
+		const char *di = wfs_tree_str(t, t->hdr->distinfo_off);
+		size_t dil = strlen(di) - strlen(".dist-info");
+		struct run *r[3];
+		for (int k = 0; k < 3; k++) {
+			r[k] = &runs[nruns];
+			r[k]->order = (uint32_t)nruns++;
+		}
+		/* Two passes would keep the runs contiguous; instead count. */
+		size_t cnt[3] = { 0, 0, 0 };
+		for (uint32_t i = 0; i < t->hdr->n_entries; i++) {
+			const char *p = wfs_tree_path(t, &t->ents[i]);
+			if (!strncmp(p, di, dil) && !strncmp(p + dil, ".data", 5) &&
+			    (p[dil + 5] == '\0' || p[dil + 5] == '/')) {
+				const char *s = p + dil + 5;
+				if (*s && !strncmp(s + 1, "purelib/", 8))
+					cnt[1]++;
+				else if (*s && !strncmp(s + 1, "platlib/", 8))
+					cnt[2]++;
+			} else if (!(!strncmp(p, di, dil + 10) &&
+				     !strcmp(p + dil + 10, "/RECORD"))) {
+				cnt[0]++;
+			}
+		}
+		r[0]->v = items + n;
+		r[1]->v = r[0]->v + cnt[0];
+		r[2]->v = r[1]->v + cnt[1];
+		n += cnt[0] + cnt[1] + cnt[2];
+		for (uint32_t i = 0; i < t->hdr->n_entries; i++) {
 			const struct wfs_tree_ent *e = &t->ents[i];
-			int m = wfs_view_map(v, t, wfs_tree_path(t, e), path,
-					     sizeof(path));
-			if (m < 0)
-				rc = m;
-			else if (m > 0)
-				rc = add_item(&arena, &items, &n, &cap, path,
-					      (uint32_t)d, e);
+			const char *p = wfs_tree_path(t, e);
+			struct run *to;
+			const char *rest = p;
+			size_t rl;
+			if (!strncmp(p, di, dil) && !strncmp(p + dil, ".data", 5) &&
+			    (p[dil + 5] == '\0' || p[dil + 5] == '/')) {
+				const char *s = p + dil + 5;
+				if (!*s)
+					continue;
+				if (!strncmp(s + 1, "purelib/", 8))
+					to = r[1];
+				else if (!strncmp(s + 1, "platlib/", 8))
+					to = r[2];
+				else
+					continue;
+				rest = s + 9;
+			} else if (!strncmp(p, di, dil + 10) &&
+				   !strcmp(p + dil + 10, "/RECORD")) {
+				continue;
+			} else {
+				to = r[0];
+			}
+			rl = e->path_len - (size_t)(rest - p);
+			if (sl + 1 + rl >= sizeof(path)) {
+				rc = -ENAMETOOLONG;
+				goto fail;
+			}
+			to->v[to->n++] = (struct item){
+				put_path(&arena, site, sl, rest, rl),
+				(uint32_t)d, e };
 		}
 	}
-	if (rc)
+	/* k-way merge */
+	sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	heap = malloc(nruns * sizeof(*heap));
+	if (!sorted || !heap) {
+		rc = -ENOMEM;
 		goto fail;
-
-	qsort_r(items, n, sizeof(*items), cmp_item, arena.data);
-
+	}
+	size_t hn = 0;
+	for (size_t i = 0; i < nruns; i++)
+		if (runs[i].n)
+			heap[hn++] = &runs[i];
+	for (size_t i = hn; i-- > 0;)
+		sift(heap, hn, i, arena.data);
+	w = 0;
+	while (hn) {
+		struct run *r = heap[0];
+		sorted[w++] = r->v[r->pos++];
+		if (r->pos == r->n)
+			heap[0] = heap[--hn];
+		sift(heap, hn, 0, arena.data);
+	}
 	out->v = calloc(n, sizeof(*out->v));
 	if (!out->v) {
 		rc = -ENOMEM;
@@ -348,31 +462,45 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 	}
 	w = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *p = arena.data + items[i].off;
+		const char *p = arena.data + sorted[i].off;
 		struct wfs_vent *prev = w ? &out->v[w - 1] : NULL;
 		if (prev && !strcmp(prev->path, p)) {
 			int pdir = !prev->ent || S_ISDIR(prev->ent->mode);
-			int idir = !items[i].ent || S_ISDIR(items[i].ent->mode);
-			if (pdir && idir) { /* directories merge */
+			int idir = !sorted[i].ent || S_ISDIR(sorted[i].ent->mode);
+			if (pdir && idir) {
 				if (!prev->ent) {
-					prev->ent = items[i].ent;
-					prev->dist = items[i].dist;
+					prev->ent = sorted[i].ent;
+					prev->dist = sorted[i].dist;
 				}
 				continue;
 			}
 			rc = wfs_errf(err, -EEXIST,
 				      "%s: claimed by both %s and %s", p,
 				      dist_name(v, prev->dist),
-				      dist_name(v, items[i].dist));
+				      dist_name(v, sorted[i].dist));
 			goto fail;
 		}
 		out->v[w].path = p;
-		out->v[w].dist = items[i].dist;
-		out->v[w].ent = items[i].ent;
+		out->v[w].dist = sorted[i].dist;
+		out->v[w].ent = sorted[i].ent;
 		w++;
 	}
 	out->n = w;
-	/* Parents: every path's parent directory precedes it in the sort. */
+	/* Parents through a hash table of paths (index + 1; 0: empty). */
+	for (cap = 16; cap < 2 * w; cap *= 2)
+		;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < w; i++) {
+		const char *p = out->v[i].path;
+		size_t h = XXH3_64bits(p, strlen(p)) & (cap - 1);
+		while (tab[h])
+			h = (h + 1) & (cap - 1);
+		tab[h] = (uint32_t)i + 1;
+	}
 	for (size_t i = 0; i < w; i++) {
 		struct wfs_vent *e = &out->v[i];
 		const char *slash = strrchr(e->path, '/');
@@ -380,9 +508,15 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 		e->name = slash ? slash + 1 : e->path;
 		if (slash) {
 			size_t pl = (size_t)(slash - e->path);
-			memcpy(path, e->path, pl);
-			path[pl] = '\0';
-			pi = wfs_composed_find(out, path);
+			size_t h = XXH3_64bits(e->path, pl) & (cap - 1);
+			pi = -1;
+			for (; tab[h]; h = (h + 1) & (cap - 1)) {
+				const char *q = out->v[tab[h] - 1].path;
+				if (!strncmp(q, e->path, pl) && !q[pl]) {
+					pi = tab[h] - 1;
+					break;
+				}
+			}
 		}
 		if (pi < 0 || (out->v[pi].ent && !S_ISDIR(out->v[pi].ent->mode))) {
 			rc = wfs_errf(err, -EEXIST,
@@ -393,10 +527,18 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 		e->parent = (uint32_t)pi;
 	}
 	out->paths = arena.data;
+	free(tab);
 	free(items);
+	free(sorted);
+	free(runs);
+	free(heap);
 	return 0;
 fail:
+	free(tab);
 	free(items);
+	free(sorted);
+	free(runs);
+	free(heap);
 	out->paths = NULL;
 	wfs_buf_free(&arena);
 	wfs_composed_free(out);

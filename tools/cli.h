@@ -24,6 +24,13 @@ int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg);
 int wfs_cmd_ls(int argc, char **argv, struct wfs_config *cfg);
 int wfs_cmd_verify(int argc, char **argv, struct wfs_config *cfg);
 int wfs_cmd_gc(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_show(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_adopt(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_mount(int argc, char **argv, struct wfs_config *cfg);
+int wfs_cmd_umount(int argc, char **argv, struct wfs_config *cfg);
 
 /* Print "wheelfs: <msg>" on stderr; returns WFS_EXIT_FAIL. */
 int wfs_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

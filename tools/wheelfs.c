@@ -11,6 +11,18 @@ static const struct wfs_cmd cmds[] = {
 	{ "ls", wfs_cmd_ls, "ls [--json] CACHE" },
 	{ "verify", wfs_cmd_verify, "verify [--repair] [CACHE]" },
 	{ "gc", wfs_cmd_gc, "gc [--prune] [--dry-run] [CACHE]" },
+	{ "install", wfs_cmd_install,
+	  "install [--cache CACHE] [--python X.Y] [--force-overwrite] [-j N] "
+	  "[-q] VENV WHEEL|DIR..." },
+	{ "uninstall", wfs_cmd_uninstall, "uninstall [-q] VENV NAME..." },
+	{ "show", wfs_cmd_show, "show [--json] [--files] VENV" },
+	{ "adopt", wfs_cmd_adopt,
+	  "adopt [--cache CACHE] [--python X.Y] [-q] VENV" },
+	{ "pin", wfs_cmd_pin,
+	  "pin [--cache CACHE] [--mode auto|reflink|hardlink|copy|symlink] "
+	  "[--strict] [-j N] TARGET" },
+	{ "mount", wfs_cmd_mount, "mount [-f] [-o OPTS] [CACHE] TARGET" },
+	{ "umount", wfs_cmd_umount, "umount [--lazy] [--wait SECONDS] TARGET" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -1,0 +1,571 @@
+/* daemon.c — mount daemon: options, session, readiness, control server,
+ * unmount (see daemon.h). */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdint.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "ctlsrv.h"
+#include "ll.h"
+
+extern char **environ;
+
+/* ---- options -------------------------------------------------------------- */
+
+void wfs_mount_opts_init(struct wfs_mount_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout = 86400;
+	o->readdirplus = 2;
+	o->maxfds = 1024;
+	o->spin_us = 1000;
+}
+
+int wfs_mount_parse(struct wfs_mount_opts *o, char *optstr,
+		    struct wfs_err *err)
+{
+	char *save = NULL, *end;
+
+	for (char *opt = strtok_r(optstr, ",", &save); opt;
+	     opt = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(opt, '=');
+		if (val)
+			*val++ = '\0';
+#define FLAG(s) (!strcmp(opt, s) && !val)
+		if (FLAG("allow_other"))
+			o->allow_other = 1;
+		else if (FLAG("default_permissions"))
+			; /* always on */
+		else if (FLAG("ro"))
+			o->ro = 1;
+		else if (FLAG("rw"))
+			o->ro = 0;
+		else if (FLAG("debug"))
+			o->debug = o->foreground = 1;
+		else if (!strcmp(opt, "threads") && val) {
+			long n = strtol(val, &end, 10);
+			if (*end || n < 0 || n > 256)
+				goto bad;
+			o->threads = (int)n;
+		} else if (!strcmp(opt, "timeout") && val) {
+			o->timeout = strtod(val, &end);
+			if (*end || o->timeout < 0)
+				goto bad;
+		} else if (!strcmp(opt, "maxfds") && val) {
+			long n = strtol(val, &end, 10);
+			if (*end || n < 8)
+				goto bad;
+			o->maxfds = (unsigned)n;
+		} else if (!strcmp(opt, "spin") && val) {
+			long n = strtol(val, &end, 10);
+			if (*end || n < 0 || n > 1000000)
+				goto bad;
+			o->spin_us = (unsigned)n;
+		} else if (!strcmp(opt, "readdirplus") && val) {
+			if (!strcmp(val, "yes"))
+				o->readdirplus = 2;
+			else if (!strcmp(val, "auto"))
+				o->readdirplus = 1;
+			else if (!strcmp(val, "no"))
+				o->readdirplus = 0;
+			else
+				goto bad;
+		} else if (!strcmp(opt, "log") && val && *val) {
+			o->log = val;
+		} else {
+			return wfs_errf(err, -EINVAL,
+					"unknown mount option '%s%s%s'", opt,
+					val ? "=" : "", val ? val : "");
+		}
+		continue;
+bad:
+		return wfs_errf(err, -EINVAL, "bad value for mount option %s: %s",
+				opt, val);
+	}
+	return 0;
+}
+
+/* ---- mountinfo ------------------------------------------------------------ */
+
+static void unescape_octal(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] &&
+		    s[3]) {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+int wfs_mount_is_wheelfs(const char *target_abs)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	/* The last mount on a mount point is the one on top. */
+	while (getline(&line, &cap, f) > 0) {
+		char mp[PATH_MAX], fstype[256];
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		    sscanf(dash + 3, "%255s", fstype) != 1)
+			continue;
+		unescape_octal(mp);
+		if (!strcmp(mp, target_abs))
+			found = !strcmp(fstype, "fuse.wheelfs");
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* ---- serving ---------------------------------------------------------------- */
+
+static int64_t now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* The single-threaded loop.  Requests come in bursts (an import opens,
+ * stats and isatty()s file after file); between two of them the importer
+ * computes for a few hundred microseconds, long enough for an idle CPU to
+ * go to sleep, and waking it (on a VM, an IPI through the hypervisor) can
+ * cost more than serving the request.  So after each request the loop
+ * keeps polling the device, non-blocking, for spin_us before it sleeps in
+ * poll(2).  Signals end both (fuse_set_signal_handlers). */
+static int session_loop(struct fuse_session *se, unsigned spin_us)
+{
+	struct fuse_buf buf = { 0 };
+	int fd = fuse_session_fd(se), rc = 0, fl;
+	int64_t last;
+
+	if (!spin_us)
+		return fuse_session_loop(se);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return fuse_session_loop(se);
+	last = now_us();
+	while (!fuse_session_exited(se)) {
+		int res = fuse_session_receive_buf(se, &buf);
+		if (res == -EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			if (now_us() - last < (int64_t)spin_us) {
+				sched_yield(); /* others first, if any */
+				continue;
+			}
+			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+				rc = -errno;
+				break;
+			}
+			last = now_us();
+			continue;
+		}
+		if (res == -EINTR)
+			continue;
+		if (res <= 0) {
+			rc = res;
+			break;
+		}
+		fuse_session_process_buf(se, &buf);
+		last = now_us();
+	}
+	free(buf.mem);
+	fuse_session_reset(se);
+	return rc;
+}
+
+struct ready {
+	int fd;        /* readiness pipe, -1 in the foreground */
+	int logfd;     /* where stderr goes once detached, -1: /dev/null */
+};
+
+static void on_ready(void *arg)
+{
+	struct ready *r = arg;
+	int null;
+
+	if (r->fd < 0)
+		return;
+	(void)wfs_write_all(r->fd, "OK\n", 3);
+	close(r->fd);
+	r->fd = -1;
+	/* Detached: let go of the caller's terminal and pipes. */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(r->logfd >= 0 ? r->logfd : null, STDERR_FILENO);
+		close(null);
+	}
+}
+
+static const char *cache_path(const struct wfs_mount_opts *o, int upperfd,
+			      const char *abs, char **owned,
+			      struct wfs_err *err)
+{
+	struct wfs_view v;
+
+	*owned = NULL;
+	/* The view first: "no view here" is the clearer message. */
+	if (wfs_view_read(upperfd, abs, &v, err))
+		return NULL;
+	if (o->cache) {
+		wfs_view_free(&v);
+		return o->cache;
+	}
+	if (!v.cache) {
+		wfs_errf(err, -EINVAL,
+			 "%s: the view names no cache; give one: "
+			 "`wheelfs mount CACHE %s`",
+			 abs, abs);
+	} else {
+		*owned = v.cache;
+		v.cache = NULL;
+	}
+	wfs_view_free(&v);
+	return *owned;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int serve(const struct wfs_mount_opts *o, int readyfd,
+		 struct wfs_err *err)
+{
+	struct wfs_ctlsrv ctl = { .lfd = -1, .wake = { -1, -1 } };
+	struct ready ready = { .fd = readyfd, .logfd = -1 };
+	struct wfs_cache cache = { .dirfd = -1 };
+	struct fuse_session *se = NULL;
+	struct wfs_lower *lower = NULL;
+	struct wfs_fs fs = { .upperfd = -1 };
+	char abs[PATH_MAX], cabs[PATH_MAX], opts[256], *owned = NULL;
+	const char *cpath;
+	struct rlimit rl;
+	int upperfd = -1, rc, logfd = -1, have_fs = 0, have_cache = 0;
+
+	if (!realpath(o->target, abs))
+		return wfs_errf(err, -errno, "%s: %s", o->target,
+				strerror(errno));
+	rc = wfs_mount_is_wheelfs(abs);
+	if (rc > 0)
+		return wfs_errf(err, -EBUSY,
+				"%s is already a wheelfs mount (run `wheelfs "
+				"umount %s` first)",
+				abs, abs);
+	if (o->log) {
+		logfd = open(o->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			     0644);
+		if (logfd < 0)
+			return wfs_errf(err, -errno, "%s: %s", o->log,
+					strerror(errno));
+	}
+	/* The underlying directory, before anything covers it. */
+	upperfd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (upperfd < 0) {
+		rc = wfs_errf(err, -errno, "%s: %s", abs, strerror(errno));
+		goto out;
+	}
+	cpath = cache_path(o, upperfd, abs, &owned, err);
+	if (!cpath) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* Absolute, for the log lines of a daemon that left its cwd. */
+	if (realpath(cpath, cabs))
+		cpath = cabs;
+	rc = wfs_cache_open(cpath, WFS_CACHE_READONLY, &cache, err);
+	if (rc)
+		goto out;
+	have_cache = 1;
+	rc = wfs_lower_load(upperfd, abs, &cache, &lower, err);
+	if (rc)
+		goto out;
+	rc = wfs_fs_init(&fs, upperfd, abs, &cache, lower, err);
+	if (rc)
+		goto out;
+	have_fs = 1;
+	upperfd = -1;
+	lower = NULL;
+	raise_nofile();
+	fs.timeout = o->timeout;
+	fs.readdirplus = o->readdirplus;
+	fs.readonly = o->ro;
+	fs.maxfds = o->maxfds;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && fs.maxfds > rl.rlim_cur / 2)
+		fs.maxfds = rl.rlim_cur / 2;
+	fs.logfd = logfd >= 0 ? logfd : readyfd < 0 ? STDERR_FILENO : -1;
+	fs.use_syslog = readyfd >= 0 && logfd < 0;
+	ready.logfd = logfd;
+	fs.ready = on_ready;
+	fs.ready_arg = &ready;
+	ctl.fs = &fs;
+	rc = wfs_ctlsrv_listen(&ctl, abs, err);
+	if (rc)
+		goto out;
+
+	snprintf(opts, sizeof(opts),
+		 "fsname=wheelfs,subtype=wheelfs,nosuid,nodev,"
+		 "default_permissions%s%s",
+		 o->allow_other ? ",allow_other" : "", o->ro ? ",ro" : "");
+	{
+		char *argv[] = { "wheelfs", "-o", opts, "-d", NULL };
+		struct fuse_args args =
+			FUSE_ARGS_INIT(o->debug ? 4 : 3, argv);
+		se = fuse_session_new(&args, &wfs_ll_ops, sizeof(wfs_ll_ops),
+				      &fs);
+		fuse_opt_free_args(&args);
+	}
+	if (!se) {
+		rc = wfs_errf(err, -EINVAL, "cannot set up a FUSE session");
+		goto out;
+	}
+	fs.se = se;
+	if (fuse_set_signal_handlers(se)) {
+		rc = wfs_errf(err, -EINVAL, "cannot set signal handlers");
+		goto out;
+	}
+	/* Modes come already masked by the kernel: create them as given. */
+	umask(0);
+	/* Everything is open: keep no directory busy. */
+	if (readyfd >= 0 && chdir("/") < 0) {
+		rc = wfs_errf(err, -errno, "chdir /: %s", strerror(errno));
+		goto sig;
+	}
+	if (fuse_session_mount(se, abs)) {
+		rc = wfs_errf(err, -EIO, "cannot mount on %s (see above)", abs);
+		goto sig;
+	}
+	rc = wfs_ctlsrv_start(&ctl);
+	if (rc) {
+		rc = wfs_errf(err, rc, "control thread: %s", strerror(-rc));
+		goto unmount;
+	}
+	if (o->threads > 0) {
+		struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_clone_fd(cfg, 0);
+		fuse_loop_cfg_set_max_threads(cfg, (unsigned)o->threads);
+		fuse_loop_cfg_set_idle_threads(cfg, (unsigned)o->threads);
+		rc = fuse_session_loop_mt(se, cfg);
+		fuse_loop_cfg_destroy(cfg);
+	} else {
+		rc = session_loop(se, o->spin_us);
+	}
+	/* A signal ends the loop with its number: a clean exit. */
+	rc = rc < 0 ? wfs_errf(err, rc, "%s: session: %s", abs,
+			       strerror(-rc))
+		    : 0;
+	wfs_ctlsrv_stop(&ctl);
+unmount:
+	fuse_session_unmount(se);
+sig:
+	fuse_remove_signal_handlers(se);
+out:
+	if (se)
+		fuse_session_destroy(se);
+	if (have_fs)
+		wfs_fs_destroy(&fs);
+	wfs_lower_free(lower);
+	if (have_cache)
+		wfs_cache_close(&cache);
+	if (upperfd >= 0)
+		close(upperfd);
+	free(owned);
+	wfs_ctlsrv_close(&ctl);
+	if (logfd >= 0)
+		close(logfd);
+	return rc;
+}
+
+int wfs_mount(const struct wfs_mount_opts *o, struct wfs_err *err)
+{
+	char msg[1100];
+	size_t got = 0;
+	int p[2], status;
+	pid_t pid;
+
+	if (o->foreground)
+		return serve(o, -1, err);
+	fflush(NULL); /* the child exits through exit() */
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return wfs_errf(err, -errno, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return wfs_errf(err, -errno, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		struct wfs_err cerr = { { 0 } };
+		int rc;
+		close(p[0]);
+		setsid();
+		openlog("wheelfs", LOG_PID, LOG_DAEMON);
+		rc = serve(o, p[1], &cerr);
+		if (rc) {
+			/* Still attached: report through the pipe. */
+			char line[1100];
+			int n = snprintf(line, sizeof(line), "ERR %s\n",
+					 cerr.msg[0] ? cerr.msg
+						     : strerror(-rc));
+			(void)wfs_write_all(p[1], line, (size_t)n);
+		}
+		exit(rc ? 1 : 0);
+	}
+	close(p[1]);
+	while (got < sizeof(msg) - 1) {
+		ssize_t n = read(p[0], msg + got, sizeof(msg) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (memchr(msg, '\n', got))
+			break;
+	}
+	close(p[0]);
+	msg[got] = '\0';
+	if (!strcmp(msg, "OK\n"))
+		return 0;
+	waitpid(pid, &status, 0);
+	if (!strncmp(msg, "ERR ", 4)) {
+		msg[strcspn(msg, "\n")] = '\0';
+		return wfs_errf(err, -EIO, "%s", msg + 4);
+	}
+	return wfs_errf(err, -EIO, "the mount daemon exited (status %d) "
+			"before the mount was ready",
+			WIFEXITED(status) ? WEXITSTATUS(status)
+					  : 128 + WTERMSIG(status));
+}
+
+/* ---- unmounting ------------------------------------------------------------- */
+
+static int run_fusermount(const char *abs, int lazy, struct wfs_err *err)
+{
+	char *argv[] = { "fusermount3", "-u", lazy ? "-z" : "-q", "--",
+			 (char *)abs, NULL };
+	int status;
+	pid_t pid;
+	int rc = posix_spawnp(&pid, "fusermount3", NULL, NULL, argv, environ);
+
+	if (rc)
+		return wfs_errf(err, -rc, "fusermount3: %s", strerror(rc));
+	if (waitpid(pid, &status, 0) < 0)
+		return wfs_errf(err, -errno, "fusermount3: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return wfs_errf(err, -EIO,
+				"fusermount3 -u %s failed (is it busy? close "
+				"what uses it, or use --lazy)",
+				abs);
+	return 0;
+}
+
+int wfs_umount(const char *target, int lazy, double wait_s,
+	       struct wfs_err *err)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	char abs[PATH_MAX];
+	int rc, sock;
+
+	if (!realpath(target, abs)) {
+		/* A dead daemon's mount cannot be resolved: use the path. */
+		if (target[0] == '/' || !getcwd(abs, sizeof(abs)))
+			snprintf(abs, sizeof(abs), "%s", target);
+		else
+			snprintf(abs + strlen(abs), sizeof(abs) - strlen(abs),
+				 "/%s", target);
+	}
+	rc = wfs_mount_is_wheelfs(abs);
+	if (rc < 0)
+		return wfs_errf(err, rc, "/proc/self/mountinfo: %s",
+				strerror(-rc));
+	if (!rc)
+		return wfs_errf(err, -EINVAL, "%s is not a wheelfs mount", abs);
+	/* Held across the unmount: EOF tells the daemon is gone. */
+	wfs_control_addr(abs, &sa, &len);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock >= 0 && connect(sock, (struct sockaddr *)&sa, len) < 0) {
+		close(sock);
+		sock = -1;
+	}
+	if (geteuid() == 0) {
+		rc = umount2(abs, lazy ? MNT_DETACH : 0) < 0 ? -errno : 0;
+		if (rc == -EBUSY)
+			rc = wfs_errf(err, rc,
+				      "%s is busy: a process has files open or "
+				      "its working directory there; close "
+				      "them, or use `wheelfs umount --lazy`",
+				      abs);
+		else if (rc)
+			rc = wfs_errf(err, rc, "umount %s: %s", abs,
+				      strerror(-rc));
+	} else {
+		rc = run_fusermount(abs, lazy, err);
+	}
+	if (!rc && sock >= 0 && !lazy) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		char c;
+		int ms = (int)(wait_s * 1000);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (;;) {
+			int left;
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			left = ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+					  (t1.tv_nsec - t0.tv_nsec) / 1000000);
+			if (left <= 0) {
+				rc = wfs_errf(err, -ETIMEDOUT,
+					      "%s is unmounted, but its daemon "
+					      "has not exited after %g s",
+					      abs, wait_s);
+				break;
+			}
+			if (poll(&p, 1, left) < 0 && errno != EINTR)
+				break;
+			if (p.revents && read(sock, &c, 1) <= 0)
+				break; /* EOF or reset: the daemon is gone */
+		}
+	}
+	if (sock >= 0)
+		close(sock);
+	return rc;
+}

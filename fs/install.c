@@ -1,0 +1,567 @@
+/* install.c — installing, replacing and uninstalling distributions of a
+ * venv: conflicts, the order of writes, removal of what an old version left.
+ * See install.h for the semantics; install_plan.c computes each plan. */
+#include "install.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "install_int.h"
+#include "upper.h"
+#include "wheel.h"
+
+/* ---- the upper layer ---------------------------------------------------- */
+
+/* "a/__pycache__/m.cpython-311.pyc" (any tag or optimization level)
+ * belongs to "a/m.py" when that is in the sorted set v. */
+static int pyc_of(const char *u, char *const *v, size_t n)
+{
+	const char *name = strrchr(u, '/'), *dot;
+	char src[WFS_VPATH_MAX];
+	size_t dl;
+
+	name = name ? name + 1 : u;
+	if ((size_t)(name - u) < 12 || strncmp(name - 12, "__pycache__/", 12) ||
+	    strlen(name) < 5 || strcmp(name + strlen(name) - 4, ".pyc"))
+		return 0;
+	dl = (size_t)(name - 12 - u);
+	for (dot = strchr(name, '.'); dot; dot = strchr(dot + 1, '.')) {
+		if (dot == name || snprintf(src, sizeof(src), "%.*s%.*s.py",
+					    (int)dl, u, (int)(dot - name), name) >=
+					   (int)sizeof(src))
+			continue;
+		if (wfs_sorted_has(v, n, src))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- one command's state ------------------------------------------------ */
+
+struct dist {
+	const struct wfs_install_src *src; /* NULL for uninstall */
+	struct wfs_tree tree;              /* the new version */
+	struct wfs_plan plan;
+	int have_tree, have_plan;
+	int have_old, same;                /* replacing; by the same tree */
+	struct wfs_tree old;
+	char *old_version;
+	struct wfs_strset rm;              /* VENV-relative paths to remove */
+	char *rm_last;                     /* the old RECORD, removed last */
+};
+
+struct ctx {
+	struct wfs_venv *v;
+	struct wfs_cache *c;
+	struct wfs_view *view;
+	const struct wfs_install_opts *o;
+	struct wfs_err *err;
+	char site_v[80];                   /* "lib/pythonX.Y/site-packages" */
+	struct wfs_strset upper;           /* upper files, site-relative */
+	struct dist *d;
+	size_t n;
+};
+
+static void report(const struct ctx *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void report(const struct ctx *x, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!x->o || !x->o->report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	x->o->report(line, x->o->report_arg);
+}
+
+/* What removing an installed tree `t` means: its venv RECORD (else the
+ * plan it would have had), its upper dist-info files, the upper copies and
+ * __pycache__ of its files.  keep (sorted): paths its replacement writes,
+ * which are overwritten then rather than removed now.  files: also the
+ * upper copies and __pycache__ (not when the same tree is reinstalled,
+ * which keeps edits made through the mount).  The old RECORD is removed
+ * last, so a rerun after a crash still finds what it lists. */
+static int plan_removal(struct ctx *x, struct dist *d, const struct wfs_tree *t,
+			const struct wfs_strset *keep, int files)
+{
+	const char *di = wfs_tree_str(t, t->hdr->distinfo_off);
+	struct wfs_record rec = { 0 };
+	struct wfs_strset inside = { 0 }, cand = { 0 };
+	struct wfs_plan tmp;
+	char vp[WFS_VPATH_MAX], rp[WFS_VPATH_MAX * 2], last[WFS_VPATH_MAX];
+	size_t dil = strlen(di);
+	int rc, have_plan = 0;
+
+	rc = wfs_venv_record_read(x->v, di, &rec);
+	if (rc == -ENOENT || rc == -EINVAL) {
+		/* No (usable) RECORD: what install would have written is
+		 * what there is to remove. */
+		rc = wfs_plan_build(&tmp, x->c, x->v, t, NULL, 1, x->err);
+		have_plan = !rc;
+		for (size_t i = 0; have_plan && !rc && i < tmp.n; i++)
+			rc = wfs_ss_add(&cand, tmp.f[i].path);
+		for (size_t i = 0; have_plan && !rc && i < tmp.nv; i++)
+			rc = wfs_ss_add(&inside, tmp.vpaths[i]);
+	} else if (rc) {
+		rc = wfs_errf(x->err, rc, "%s/%s/%s/RECORD: %s", x->v->lib,
+			      x->v->site, di, strerror(-rc));
+	}
+	for (size_t i = 0; !rc && i < rec.n; i++) {
+		const char *s;
+		if (wfs_record_target(x->site_v, rec.rows[i].path, vp, sizeof(vp)))
+			continue; /* absolute or escaping: never touched */
+		s = wfs_in_site(x->site_v, vp);
+		rc = s ? wfs_ss_add(&inside, s) : wfs_ss_add(&cand, vp);
+	}
+	if (have_plan)
+		wfs_plan_free(&tmp);
+	wfs_ss_sort(&inside);
+	for (size_t i = 0; !rc && i < x->upper.n; i++) {
+		const char *u = x->upper.v[i];
+		if ((!strncmp(u, di, dil) && u[dil] == '/') ||
+		    (files && (wfs_sorted_has(inside.v, inside.n, u) ||
+			       pyc_of(u, inside.v, inside.n)))) {
+			snprintf(rp, sizeof(rp), "%s/%s", x->site_v, u);
+			rc = wfs_ss_add(&cand, rp);
+		}
+	}
+	snprintf(last, sizeof(last), "%s/%s/RECORD", x->site_v, di);
+	wfs_ss_sort(&cand);
+	for (size_t i = 0; !rc && i < cand.n; i++) {
+		if (keep && wfs_sorted_has(keep->v, keep->n, cand.v[i]))
+			continue;
+		if (strcmp(cand.v[i], last))
+			rc = wfs_ss_add(&d->rm, cand.v[i]);
+		else if (!(d->rm_last = strdup(last)))
+			rc = -ENOMEM;
+	}
+	wfs_record_free(&rec);
+	wfs_ss_free(&inside);
+	wfs_ss_free(&cand);
+	return rc;
+}
+
+/* Upper copies (and __pycache__) of a new tree's files: what pip would
+ * have overwritten. */
+static int plan_purge(struct ctx *x, struct dist *d)
+{
+	char rp[WFS_VPATH_MAX * 2];
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < x->upper.n; i++) {
+		const char *u = x->upper.v[i];
+		if (wfs_sorted_has(d->plan.vpaths, d->plan.nv, u) ||
+		    pyc_of(u, d->plan.vpaths, d->plan.nv)) {
+			snprintf(rp, sizeof(rp), "%s/%s", x->site_v, u);
+			rc = wfs_ss_add(&d->rm, rp);
+		}
+	}
+	return rc;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int write_pfile(struct ctx *x, const struct wfs_pfile *f)
+{
+	const char *rel;
+	int fd, rc;
+
+	wfs_venv_route(x->v, f->path, &fd, &rel);
+	rc = wfs_mkparents(fd, rel);
+	if (rc)
+		;
+	else if (f->kind == WFS_PF_BUF)
+		rc = wfs_buf_write_atomic(fd, rel, f->buf.data, f->buf.len, f->mode);
+	else if (f->kind == WFS_PF_LINK)
+		rc = wfs_symlink_atomic(fd, rel, f->target);
+	else
+		rc = wfs_copy_blob_atomic(x->c, &f->blob, fd, rel, f->mode);
+	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->path, f->path,
+			     strerror(-rc)) : 0;
+}
+
+/* Remove one VENV-relative file; its parents become candidates for
+ * removal when empty (never the top level, nor site-packages and up). */
+static int remove_file(struct ctx *x, const char *vpath, struct wfs_strset *dirs)
+{
+	const char *rel, *base;
+	char dir[WFS_VPATH_MAX];
+	int fd, pfd, rc = 0;
+
+	wfs_venv_route(x->v, vpath, &fd, &rel);
+	pfd = wfs_parent_beneath(fd, rel, &base);
+	if (pfd < 0) /* gone, or behind a symlink: not ours to touch */
+		return pfd == -ENOENT || pfd == -ENOTDIR || pfd == -EXDEV
+			       ? 0 : wfs_errf(x->err, pfd, "%s/%s: %s", x->v->path,
+					      vpath, strerror(-pfd));
+	if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT && errno != EISDIR &&
+	    errno != ENOTDIR)
+		rc = wfs_errf(x->err, -errno, "%s/%s: %s", x->v->path, vpath,
+			      strerror(errno));
+	close(pfd);
+	if (rc)
+		return rc;
+	/* Like pip: the file's own directory when that empties (bin/,
+	 * include/...); in the upper layer, every directory up to
+	 * site-packages, which are mere traces of copy-ups. */
+	snprintf(dir, sizeof(dir), "%s", vpath);
+	for (char *s = strrchr(dir, '/'); s; s = strrchr(dir, '/')) {
+		*s = '\0';
+		if (!strchr(dir, '/') || (strlen(dir) <= strlen(x->site_v) &&
+					  !strncmp(x->site_v, dir, strlen(dir))))
+			break;
+		if (wfs_ss_add(dirs, dir))
+			return -ENOMEM;
+		if (strncmp(vpath, "lib/", 4))
+			break;
+	}
+	return 0;
+}
+
+static int cmp_len_desc(const void *a, const void *b)
+{
+	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int run_removal(struct ctx *x, struct dist *d)
+{
+	struct wfs_strset dirs = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < d->rm.n; i++)
+		rc = remove_file(x, d->rm.v[i], &dirs);
+	if (!rc && d->rm_last)
+		rc = remove_file(x, d->rm_last, &dirs);
+	wfs_ss_sort(&dirs);
+	if (dirs.n)
+		qsort(dirs.v, dirs.n, sizeof(*dirs.v), cmp_len_desc);
+	for (size_t i = 0; !rc && i < dirs.n; i++) {
+		const char *rel, *base;
+		int fd, pfd;
+		wfs_venv_route(x->v, dirs.v[i], &fd, &rel);
+		pfd = wfs_parent_beneath(fd, rel, &base);
+		if (pfd >= 0) {
+			unlinkat(pfd, base, AT_REMOVEDIR); /* only when empty */
+			close(pfd);
+		}
+	}
+	wfs_ss_free(&dirs);
+	return rc;
+}
+
+static int write_dist(struct ctx *x, struct dist *d)
+{
+	struct wfs_buf rec = { 0 };
+	char path[WFS_VPATH_MAX];
+	const char *rel;
+	int fd, rc = 0;
+
+	for (size_t i = 0; !rc && i < d->plan.n; i++)
+		if (!d->plan.f[i].dropped)
+			rc = write_pfile(x, &d->plan.f[i]);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s/RECORD", x->site_v,
+		 d->plan.distinfo);
+	wfs_venv_route(x->v, path, &fd, &rel);
+	rc = wfs_plan_record(&d->plan, &rec);
+	if (!rc)
+		rc = wfs_mkparents(fd, rel);
+	if (!rc)
+		rc = wfs_buf_write_atomic(fd, rel, rec.data ? rec.data : "", rec.len, 0644);
+	wfs_buf_free(&rec);
+	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->path, path,
+			     strerror(-rc)) : 0;
+}
+
+/* Whiteouts and opaque directories (upper.h) over a new tree's paths and
+ * their parents would hide what pip would have written: forget them. */
+static int clear_whiteouts(struct ctx *x)
+{
+	struct wfs_whiteouts w;
+	char path[WFS_VPATH_MAX * 2];
+	int rc = wfs_wo_load(&w, x->v->libfd, 0);
+
+	if (rc)
+		return wfs_errf(x->err, rc, "%s/%s: %s", x->v->lib,
+				WFS_WHITEOUTS_FILE, strerror(-rc));
+	for (size_t k = 0; k < x->n && !rc && w.n; k++) {
+		const struct wfs_plan *p = &x->d[k].plan;
+		for (size_t i = 0; i < p->nv && !rc; i++) {
+			snprintf(path, sizeof(path), "%s/%s", x->v->site, p->vpaths[i]);
+			for (char *s = path + strlen(path); s && !rc;) {
+				*s = '\0';
+				if (wfs_wo_get(&w, path) != WFS_WO_NONE)
+					rc = wfs_wo_set(&w, path, WFS_WO_NONE);
+				s = strrchr(path, '/');
+			}
+		}
+	}
+	wfs_wo_free(&w);
+	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->lib,
+			     WFS_WHITEOUTS_FILE, strerror(-rc)) : 0;
+}
+
+/* ---- the commands ------------------------------------------------------- */
+
+static void ctx_free(struct ctx *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		struct dist *d = &x->d[i];
+		if (d->have_plan)
+			wfs_plan_free(&d->plan);
+		if (d->have_old && !d->same)
+			wfs_tree_free(&d->old);
+		if (d->have_tree)
+			wfs_tree_free(&d->tree);
+		free(d->old_version);
+		free(d->rm_last);
+		wfs_ss_free(&d->rm);
+	}
+	free(x->d);
+	wfs_ss_free(&x->upper);
+}
+
+static int scan_upper(struct ctx *x)
+{
+	int rc = wfs_scan_files(x->v->libfd, x->v->site, &x->upper);
+	size_t l = strlen(x->v->site) + 1;
+
+	if (rc)
+		return wfs_errf(x->err, rc, "%s/%s: %s", x->v->lib, x->v->site,
+				strerror(-rc));
+	for (size_t i = 0; i < x->upper.n; i++)
+		memmove(x->upper.v[i], x->upper.v[i] + l,
+			strlen(x->upper.v[i] + l) + 1);
+	wfs_ss_sort(&x->upper);
+	return 0;
+}
+
+static int keep_set(struct ctx *x, const struct dist *d, struct wfs_strset *keep)
+{
+	char path[WFS_VPATH_MAX];
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < d->plan.n; i++)
+		if (!d->plan.f[i].dropped)
+			rc = wfs_ss_add(keep, d->plan.f[i].path);
+	snprintf(path, sizeof(path), "%s/%s/RECORD", x->site_v, d->plan.distinfo);
+	if (!rc)
+		rc = wfs_ss_add(keep, path);
+	wfs_ss_sort(keep);
+	return rc;
+}
+
+static int prepare(struct ctx *x, const struct wfs_install_src *srcs)
+{
+	struct wfs_view *view = x->view;
+	char a[256], b[256];
+	int rc = 0;
+
+	for (size_t i = 0; i < x->n && !rc; i++) {
+		struct dist *d = &x->d[i];
+		d->src = &srcs[i];
+		rc = wfs_tree_load(x->c, &srcs[i].tree, &d->tree, x->err);
+		d->have_tree = !rc;
+	}
+	for (size_t i = 0; i < x->n && !rc; i++)
+		for (size_t j = i + 1; j < x->n && !rc; j++) {
+			wfs_wheel_normalize(wfs_tree_str(&x->d[i].tree,
+							 x->d[i].tree.hdr->name_off),
+					    a, sizeof(a));
+			wfs_wheel_normalize(wfs_tree_str(&x->d[j].tree,
+							 x->d[j].tree.hdr->name_off),
+					    b, sizeof(b));
+			if (!strcmp(a, b))
+				rc = wfs_errf(x->err, -EINVAL,
+					      "%s and %s are both %s: install "
+					      "one version at a time",
+					      srcs[i].source, srcs[j].source, a);
+		}
+	for (size_t i = 0; i < x->n && !rc; i++) {
+		struct dist *d = &x->d[i];
+		const struct wfs_tree *t = &d->tree;
+		const char *name = wfs_tree_str(t, t->hdr->name_off);
+		long k = wfs_view_find(view, name);
+		if (k >= 0) {
+			d->have_old = 1;
+			d->same = wfs_digest_equal(&view->dists[k].tree,
+						   &srcs[i].tree);
+			d->old_version = strdup(view->dists[k].version);
+			if (!d->old_version)
+				rc = -ENOMEM;
+			else if (d->same)
+				d->old = d->tree;
+			else
+				rc = wfs_tree_load(x->c, &view->dists[k].tree,
+						   &d->old, x->err);
+			if (rc)
+				d->have_old = 0;
+		}
+		if (!rc)
+			rc = wfs_view_set(view, name,
+					  wfs_tree_str(t, t->hdr->version_off),
+					  &srcs[i].tree, srcs[i].requested);
+	}
+	return rc;
+}
+
+int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
+		struct wfs_view *view, const struct wfs_install_src *srcs,
+		size_t n, const struct wfs_install_opts *o,
+		struct wfs_err *err)
+{
+	struct ctx x = { .v = venv, .c = c, .view = view, .o = o, .err = err,
+			 .n = n };
+	struct wfs_composed cv = { 0 };
+	struct wfs_exist *ex = NULL;
+	struct wfs_plan **plans = NULL;
+	size_t nex = 0;
+	int rc, composed = 0;
+
+	snprintf(x.site_v, sizeof(x.site_v), "lib/%s", venv->site);
+	x.d = calloc(n ? n : 1, sizeof(*x.d));
+	if (!x.d)
+		return wfs_errf(err, -ENOMEM, "out of memory");
+	/* Everything is checked before anything is written. */
+	rc = prepare(&x, srcs);
+	if (!rc) {
+		rc = wfs_view_compose(view, c, &cv, err);
+		composed = !rc;
+		if (rc == -EEXIST) { /* name the venv's path */
+			char msg[sizeof(err->msg)];
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			snprintf(err->msg, sizeof(err->msg), "%s/%.900s%s", venv->lib,
+				 msg, o && o->force_overwrite
+					      ? " (--force-overwrite cannot "
+						"override a conflict in site-packages)"
+					      : "");
+		}
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = wfs_plan_build(&x.d[i].plan, c, venv, &x.d[i].tree,
+				    srcs[i].whl_abs, srcs[i].requested, err);
+		x.d[i].have_plan = !rc;
+	}
+	if (!rc && !(plans = calloc(n, sizeof(*plans))))
+		rc = -ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++)
+		plans[i] = &x.d[i].plan;
+	if (!rc)
+		rc = wfs_install_conflicts(venv, plans, n, &cv,
+					   o && o->force_overwrite, &ex, &nex, err);
+	if (!rc)
+		rc = scan_upper(&x);
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct dist *d = &x.d[i];
+		struct wfs_strset keep = { 0 };
+		rc = keep_set(&x, d, &keep);
+		if (!rc && d->have_old)
+			rc = plan_removal(&x, d, &d->old, &keep, !d->same);
+		if (!rc && !d->same)
+			rc = plan_purge(&x, d);
+		wfs_ss_free(&keep);
+		wfs_ss_sort(&d->rm);
+	}
+	if (!rc && (rc = wfs_cache_register_view(c, venv->lib)))
+		wfs_errf(err, rc, "%s: registering the view: %s", c->path,
+			 strerror(-rc));
+	/* Old files go, new ones come (each RECORD last), the view last. */
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = run_removal(&x, &x.d[i]);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = write_dist(&x, &x.d[i]);
+	for (size_t i = 0; i < nex && !rc; i++)
+		if (ex[i].drop.n)
+			rc = wfs_install_drop_rows(venv, &ex[i], err);
+	if (!rc)
+		rc = clear_whiteouts(&x);
+	/* The new trees' files are lower only: no longer pinned (pin.h). */
+	view->pinned = 0;
+	if (!rc)
+		rc = wfs_venv_commit(venv, view, err);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct dist *d = &x.d[i];
+		if (!d->have_old)
+			report(&x, "installed %s %s", d->plan.name, d->plan.version);
+		else if (d->same)
+			report(&x, "reinstalled %s %s", d->plan.name,
+			       d->plan.version);
+		else
+			report(&x, "replaced %s %s -> %s", d->plan.name,
+			       d->old_version, d->plan.version);
+	}
+	if (rc && !err->msg[0])
+		wfs_errf(err, rc, "%s: %s", venv->path, strerror(-rc));
+	wfs_exist_free(ex, nex);
+	free(plans);
+	if (composed)
+		wfs_composed_free(&cv);
+	ctx_free(&x);
+	return rc;
+}
+
+int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
+		  struct wfs_view *view, char *const *names, size_t n,
+		  const struct wfs_install_opts *o, struct wfs_err *err)
+{
+	struct ctx x = { .v = venv, .c = c, .view = view, .o = o, .err = err };
+	int rc = 0;
+
+	snprintf(x.site_v, sizeof(x.site_v), "lib/%s", venv->site);
+	x.d = calloc(n ? n : 1, sizeof(*x.d));
+	if (!x.d)
+		return wfs_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && !rc; i++) {
+		long k = wfs_view_find(view, names[i]);
+		int dup = 0;
+		if (k < 0) {
+			rc = wfs_errf(err, -ENOENT, "%s: not installed in %s",
+				      names[i], venv->path);
+			break;
+		}
+		for (size_t j = 0; j < x.n && !dup; j++)
+			dup = wfs_digest_equal(&x.d[j].tree.id, &view->dists[k].tree);
+		if (dup)
+			continue;
+		struct dist *d = &x.d[x.n];
+		rc = wfs_tree_load(c, &view->dists[k].tree, &d->tree, err);
+		d->have_tree = !rc;
+		x.n += !rc;
+	}
+	if (!rc)
+		rc = scan_upper(&x);
+	for (size_t i = 0; i < x.n && !rc; i++) {
+		rc = plan_removal(&x, &x.d[i], &x.d[i].tree, NULL, 1);
+		wfs_ss_sort(&x.d[i].rm);
+	}
+	for (size_t i = 0; i < x.n && !rc; i++)
+		rc = run_removal(&x, &x.d[i]);
+	for (size_t i = 0; i < x.n && !rc; i++) {
+		const struct wfs_tree *t = &x.d[i].tree;
+		long k = wfs_view_find(view, wfs_tree_str(t, t->hdr->name_off));
+		if (k >= 0)
+			wfs_view_remove(view, (size_t)k);
+	}
+	if (!rc)
+		rc = wfs_venv_commit(venv, view, err);
+	for (size_t i = 0; i < x.n && !rc; i++) {
+		const struct wfs_tree *t = &x.d[i].tree;
+		report(&x, "uninstalled %s %s", wfs_tree_str(t, t->hdr->name_off),
+		       wfs_tree_str(t, t->hdr->version_off));
+	}
+	if (rc && !err->msg[0])
+		wfs_errf(err, rc, "%s: %s", venv->path, strerror(-rc));
+	ctx_free(&x);
+	return rc;
+}

@@ -1,0 +1,162 @@
+/* ll_attr.c — setattr, write and fsync (see ll.h): what changes a file's
+ * content or attributes.  A lower file is copied up first (truncation to
+ * zero skips copying its content), an upper file linked to a cache blob
+ * (pin --mode hardlink) gets a private copy first; the cache is never
+ * written. */
+#include "ll.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#define LOCK(fs) pthread_mutex_lock(&(fs)->mu)
+#define UNLOCK(fs) pthread_mutex_unlock(&(fs)->mu)
+
+/* ---- attributes ------------------------------------------------------------- */
+
+static int set_attrs(struct wfs_fs *fs, struct wfs_node *n, struct stat *attr,
+		     int to_set)
+{
+	const char *name = ".";
+	int rc, pfd;
+
+	if (n->detached) {
+		/* Only an open, unlinked upper file can still change. */
+		if (n->fd < 0 || n->fd_kind == WFS_FD_BLOB)
+			return -ENOENT;
+		pfd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
+		if (pfd < 0)
+			return -errno;
+		name = NULL;
+	} else {
+		rc = wfs_copy_up_for_write(fs, n, (to_set & FUSE_SET_ATTR_SIZE) &&
+						attr->st_size == 0);
+		if (rc)
+			return rc;
+		if (n == fs->root) {
+			pfd = fcntl(fs->upperfd, F_DUPFD_CLOEXEC, 0);
+			if (pfd < 0)
+				return -errno;
+		} else {
+			pfd = wfs_node_upper_parent(fs, n, &name);
+			if (pfd < 0)
+				return pfd;
+		}
+	}
+	rc = 0;
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		if (name ? fchmodat(pfd, name, attr->st_mode & 07777, 0)
+			 : fchmod(pfd, attr->st_mode & 07777))
+			rc = -errno;
+	}
+	if (!rc && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
+		uid_t u = to_set & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1;
+		gid_t g = to_set & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1;
+		if (name ? fchownat(pfd, name, u, g, AT_SYMLINK_NOFOLLOW)
+			 : fchown(pfd, u, g))
+			rc = -errno;
+	}
+	if (!rc && (to_set & FUSE_SET_ATTR_SIZE)) {
+		int fd = name ? wfs_node_dupfd(fs, n, 1) : pfd;
+		if (fd < 0)
+			rc = fd;
+		else if (ftruncate(fd, attr->st_size) < 0)
+			rc = -errno;
+		if (fd >= 0 && name)
+			close(fd);
+	}
+	if (!rc && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
+		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+		if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+			ts[0].tv_nsec = UTIME_NOW;
+		else if (to_set & FUSE_SET_ATTR_ATIME)
+			ts[0] = attr->st_atim;
+		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+			ts[1].tv_nsec = UTIME_NOW;
+		else if (to_set & FUSE_SET_ATTR_MTIME)
+			ts[1] = attr->st_mtim;
+		if (name ? utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW)
+			 : futimens(pfd, ts))
+			rc = -errno;
+	}
+	close(pfd);
+	return rc;
+}
+
+void wfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		    int to_set, struct fuse_file_info *fi)
+{
+	struct wfs_fs *fs = wfs_req_fs(req);
+	struct wfs_node *n;
+	struct stat st;
+	int rc;
+
+	LOCK(fs);
+	n = wfs_node_of(fs, ino);
+	(void)fi;
+	rc = set_attrs(fs, n, attr, to_set);
+	if (!rc)
+		rc = wfs_node_stat(fs, n, &st);
+	UNLOCK(fs);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, fs->timeout);
+}
+
+/* ---- data ----------------------------------------------------------------- */
+
+void wfs_ll_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
+		      off_t off, struct fuse_file_info *fi)
+{
+	struct wfs_fs *fs = wfs_req_fs(req);
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(bufv));
+	struct wfs_node *node;
+	ssize_t n;
+	int fd;
+
+	(void)fi;
+	LOCK(fs);
+	node = wfs_node_of(fs, ino);
+	fd = node->detached ? 0 : wfs_copy_up_for_write(fs, node, 0);
+	if (!fd)
+		fd = wfs_node_dupfd(fs, node, 1);
+	UNLOCK(fs);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = fd;
+	out.buf[0].pos = off;
+	n = fuse_buf_copy(&out, bufv, 0);
+	close(fd);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+void wfs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		  struct fuse_file_info *fi)
+{
+	struct wfs_fs *fs = wfs_req_fs(req);
+	int fd, rc;
+
+	(void)fi;
+	LOCK(fs);
+	{
+		struct wfs_node *n = wfs_node_of(fs, ino);
+		fd = n->utype == S_IFREG || n->detached ? wfs_node_dupfd(fs, n, 0)
+							: -EINVAL;
+	}
+	UNLOCK(fs);
+	if (fd < 0) {
+		/* Nothing of ours to flush (lower files never change). */
+		fuse_reply_err(req, 0);
+		return;
+	}
+	rc = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;
+	close(fd);
+	fuse_reply_err(req, rc);
+}

@@ -1,0 +1,710 @@
+/* pin.c — a pin run (see pin.h): planning against the upper layer, the
+ * lock and the journal, directories, the workers, space checks, marking the
+ * view pinned, and the summary line.  Placing one entry is pin_file.c. */
+#include "pin_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define JOURNAL WFS_STATE_DIR "/pinning"
+#define LOCKFILE WFS_STATE_DIR "/pin.lock"
+#define SYMLIST WFS_STATE_DIR "/pinned-symlinks"
+
+int wfs_pin_fail(struct wfs_pin_run *p, size_t j, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	size_t cur;
+
+	pthread_mutex_lock(&p->mu);
+	if (!p->rc || j < p->err_at) {
+		p->rc = rc;
+		p->err_at = j;
+		va_start(ap, fmt);
+		vsnprintf(p->err.msg, sizeof(p->err.msg), fmt, ap);
+		va_end(ap);
+	}
+	cur = atomic_load(&p->stop_at);
+	while (j < cur && !atomic_compare_exchange_weak(&p->stop_at, &cur, j))
+		;
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+int wfs_pin_space_check(struct wfs_pin_run *p, uint64_t bytes, uint64_t inodes,
+			size_t j)
+{
+	struct statvfs vf;
+	char b1[32], b2[32];
+	uint64_t have;
+
+	if (p->no_space_check)
+		return 0;
+	if (fstatvfs(p->dirfd, &vf) < 0)
+		return wfs_pin_fail(p, j, -errno, "%s: statvfs: %s", p->target,
+				    strerror(errno));
+	have = (uint64_t)vf.f_bavail * vf.f_frsize;
+	if (bytes > have)
+		return wfs_pin_fail(p, j, -ENOSPC,
+				    "not enough space on %s: need %s, have %s",
+				    p->r->target_fs,
+				    wfs_human_bytes(bytes, b1, sizeof(b1)),
+				    wfs_human_bytes(have, b2, sizeof(b2)));
+	if (vf.f_files && inodes > vf.f_favail)
+		return wfs_pin_fail(
+			p, j, -ENOSPC,
+			"not enough inodes on %s: need %llu, have %llu",
+			p->r->target_fs, (unsigned long long)inodes,
+			(unsigned long long)vf.f_favail);
+	return 0;
+}
+
+/* ---- planning ------------------------------------------------------------ */
+
+struct plan {
+	uint32_t *dirs; /* WFS_PS_CREATE entries, in path order */
+	size_t ndirs;
+	uint32_t *merge; /* WFS_PS_MERGE entries with a tree entry */
+	size_t nmerge;
+};
+
+static void plan_free(struct plan *pl)
+{
+	free(pl->dirs);
+	free(pl->merge);
+	memset(pl, 0, sizeof(*pl));
+}
+
+/* After an interrupted run (the journal), an upper file with the tree's
+ * exact mtime is one pin placed — or one a power failure left empty or
+ * torn, since files are not fsynced one by one.  1 when it is not the
+ * lower file's content (it is then removed, to be placed again), 0 when
+ * it is, <0 on errors. */
+static int torn(struct wfs_pin_run *p, struct wfs_pin_worker *w,
+		const struct wfs_vent *e, const struct stat *st)
+{
+	const struct wfs_tree_ent *te = e->ent;
+	char rel[3 + WFS_DIGEST_HEX + 1];
+	struct wfs_digest got;
+	struct stat bst;
+	uint64_t size;
+	int fd, rc;
+
+	if (!S_ISREG(st->st_mode) || !S_ISREG(te->mode) ||
+	    st->st_mtim.tv_sec != te->mtime_sec ||
+	    st->st_mtim.tv_nsec != (long)te->mtime_nsec)
+		return 0; /* not ours, or written since: the user's */
+	wfs_cache_blob_rel(wfs_vent_digest(e), rel);
+	if (fstatat(p->cache->blobsfd, rel, &bst, 0) == 0 &&
+	    bst.st_ino == st->st_ino && bst.st_dev == st->st_dev)
+		return 0; /* the blob itself (hardlink mode) */
+	if ((uint64_t)st->st_size == te->size) {
+		fd = openat(p->dirfd, e->path,
+			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		rc = wfs_pin_hash_fd(w, fd, &got, &size);
+		close(fd);
+		if (rc)
+			return rc;
+		if (!wfs_pin_check_digest(te, &got, size))
+			return 0;
+	}
+	if (unlinkat(p->dirfd, e->path, 0) < 0)
+		return -errno;
+	p->r->repaired++;
+	return 1;
+}
+
+static int plan(struct wfs_pin_run *p, struct wfs_pin_layer *l, struct plan *pl,
+		struct wfs_pin_worker *w, struct wfs_err *err)
+{
+	const struct wfs_composed *cv = p->cv;
+
+	p->state = calloc(cv->n, 1);
+	p->dfd = malloc(cv->n * sizeof(*p->dfd));
+	p->made = calloc(cv->n, sizeof(*p->made));
+	if (p->dfd)
+		for (size_t i = 0; i < cv->n; i++)
+			atomic_init(&p->dfd[i], -1);
+	p->jobs = malloc(cv->n * sizeof(*p->jobs));
+	pl->dirs = malloc(cv->n * sizeof(*pl->dirs));
+	pl->merge = malloc(cv->n * sizeof(*pl->merge));
+	if (!p->state || !p->dfd || !p->made || !p->jobs || !pl->dirs ||
+	    !pl->merge)
+		return -ENOMEM;
+	p->state[0] = WFS_PS_MERGE;
+	for (size_t i = 1; i < cv->n; i++) {
+		const struct wfs_vent *e = &cv->v[i];
+		int ps = p->state[e->parent], lk;
+		int is_dir = !e->ent || S_ISDIR(e->ent->mode);
+		struct stat st;
+
+		if (ps == WFS_PS_HIDDEN || ps == WFS_PS_UPPER) {
+			p->state[i] = WFS_PS_HIDDEN;
+			p->r->hidden++;
+			continue;
+		}
+		lk = wfs_pin_layer_lookup(l, e->path, ps != WFS_PS_CREATE, &st);
+		if (lk == WFS_PL_UPPER && p->r->resumed && !is_dir) {
+			int t = torn(p, w, e, &st);
+			lk = t > 0 ? WFS_PL_NONE : t < 0 ? t : lk;
+		}
+		if (lk < 0)
+			return wfs_errf(err, lk, "%s/%s: %s", p->target,
+					e->path, strerror(-lk));
+		if (lk == WFS_PL_WHITEOUT) {
+			p->state[i] = WFS_PS_HIDDEN;
+			p->r->hidden++;
+		} else if (lk == WFS_PL_UPPER && is_dir &&
+			   S_ISDIR(st.st_mode)) {
+			p->state[i] = WFS_PS_MERGE;
+			if (e->ent)
+				pl->merge[pl->nmerge++] = (uint32_t)i;
+		} else if (lk == WFS_PL_UPPER || lk == WFS_PL_OPAQUE) {
+			p->state[i] = WFS_PS_UPPER;
+			p->r->upper++;
+		} else if (is_dir) {
+			p->state[i] = WFS_PS_CREATE;
+			pl->dirs[pl->ndirs++] = (uint32_t)i;
+		} else {
+			p->state[i] = WFS_PS_PLACE;
+			p->jobs[p->njobs++] = (uint32_t)i;
+			if (S_ISREG(e->ent->mode))
+				p->bytes_total +=
+					(e->ent->size + p->bsize - 1) /
+					p->bsize * p->bsize;
+		}
+	}
+	p->how = calloc(p->njobs ? p->njobs : 1, 1);
+	return p->how ? 0 : -ENOMEM;
+}
+
+/* Remove temp names an interrupted run left in the upper directories. */
+static int cleanup_leftovers(struct wfs_pin_run *p, struct wfs_pin_worker *w,
+			     const struct plan *pl)
+{
+	for (size_t k = 0; k <= pl->nmerge; k++) {
+		uint32_t idx = k < pl->nmerge ? pl->merge[k] : 0;
+		int fd = wfs_pin_dir_fd(w, idx), dfd;
+		struct dirent *de;
+		DIR *d;
+
+		if (fd < 0)
+			continue;
+		dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || !(d = fdopendir(dfd))) {
+			if (dfd >= 0)
+				close(dfd);
+			continue;
+		}
+		while ((de = readdir(d)))
+			if (!strncmp(de->d_name, WFS_PIN_TMP_PREFIX,
+				     strlen(WFS_PIN_TMP_PREFIX)) &&
+			    de->d_type != DT_DIR &&
+			    unlinkat(fd, de->d_name, 0) == 0)
+				p->r->cleaned++;
+		closedir(d);
+	}
+	return 0;
+}
+
+/* ---- directories --------------------------------------------------------- */
+
+/* The directories no file needed (empty in the tree, or holding only
+ * entries the upper layer has): made after the jobs. */
+static int make_rest(struct wfs_pin_run *p, struct wfs_pin_worker *w,
+		     const struct plan *pl, struct wfs_err *err)
+{
+	for (size_t k = 0; k < pl->ndirs; k++) {
+		const struct wfs_vent *e = &p->cv->v[pl->dirs[k]];
+		int rc = wfs_pin_dir_fd(w, pl->dirs[k]);
+
+		if (rc >= 0 || rc == -ENOENT || rc == -ENOTDIR)
+			continue; /* done, or the upper layer took it */
+		if (rc == -ENOSPC || rc == -EDQUOT)
+			return wfs_errf(err, rc, "%s: no space left on %s (%s)",
+					e->path, p->r->target_fs,
+					strerror(-rc));
+		return wfs_errf(err, rc, "%s/%s: mkdir: %s", p->target, e->path,
+				strerror(-rc));
+	}
+	return 0;
+}
+
+/* Mode and mtime of the directories pin made (and, when resuming, of the
+ * ones an interrupted run made), deepest first, once all their children
+ * are placed. */
+static int finish_dirs(struct wfs_pin_run *p, struct wfs_pin_worker *w,
+		       const uint32_t *dirs, size_t n, struct wfs_err *err)
+{
+	for (size_t k = n; k-- > 0;) {
+		const struct wfs_vent *e = &p->cv->v[dirs[k]];
+		int pfd, rc = 0;
+
+		if (!e->ent)
+			continue;
+		struct timespec ts[2] = {
+			{ e->ent->mtime_sec, e->ent->mtime_nsec },
+			{ e->ent->mtime_sec, e->ent->mtime_nsec },
+		};
+		/* made with dir_mode | S_IRWXU, so often right already */
+		int chmod = !atomic_load(&p->made[dirs[k]]) ||
+			    (wfs_pin_dir_mode(e) & S_IRWXU) != S_IRWXU;
+		pfd = wfs_pin_dir_fd(w, e->parent);
+		if (pfd < 0)
+			rc = pfd;
+		else if ((chmod &&
+			  fchmodat(pfd, e->name, wfs_pin_dir_mode(e), 0) < 0) ||
+			 utimensat(pfd, e->name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = -errno;
+		if (rc && rc != -ENOENT && rc != -ENOTDIR && rc != -ELOOP)
+			return wfs_errf(err, rc,
+					"%s/%s: setting mode and mtime: %s",
+					p->target, e->path, strerror(-rc));
+	}
+	return 0;
+}
+
+/* ---- workers ------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+	struct wfs_pin_worker *w = arg;
+	struct wfs_pin_run *p = w->p;
+
+	for (;;) {
+		size_t j = atomic_fetch_add(&p->next, 1);
+		if (j >= p->njobs || j >= atomic_load(&p->stop_at))
+			break;
+		wfs_pin_place(w, j);
+	}
+	return NULL;
+}
+
+static int run_jobs(struct wfs_pin_run *p, struct wfs_pin_worker *main_w)
+{
+	int n = p->o->threads > 0 ? p->o->threads : wfs_ncpus();
+	struct wfs_pin_worker *ws;
+	pthread_t *tids;
+	int started = 0;
+
+	if (n > 8 && p->o->threads <= 0)
+		n = 8;
+	if ((size_t)n > p->njobs / 64 + 1)
+		n = (int)(p->njobs / 64 + 1);
+	/* The first job alone: it settles which methods work, and a strict
+	 * failure names the first file deterministically. */
+	if (p->njobs) {
+		atomic_store(&p->next, 1);
+		wfs_pin_place(main_w, 0);
+	}
+	ws = calloc((size_t)n, sizeof(*ws));
+	tids = calloc((size_t)n, sizeof(*tids));
+	if (!ws || !tids) {
+		free(ws);
+		free(tids);
+		worker_main(main_w);
+		return 0;
+	}
+	/* With two threads or more, one is the verifier when the blobs are
+	 * what gets checked: hashing then overlaps the metadata work. */
+	p->pipeline = n >= 2 && p->njobs > 1 && wfs_pin_wants_verifier(p);
+	for (int i = 1; i < n; i++) {
+		int verifier = p->pipeline && i == 1;
+		if (wfs_pin_worker_init(&ws[i], p))
+			break;
+		if (pthread_create(&tids[i], NULL,
+				   verifier ? wfs_pin_verifier : worker_main,
+				   &ws[i])) {
+			wfs_pin_worker_free(&ws[i]);
+			break;
+		}
+		started = i;
+	}
+	worker_main(main_w);
+	for (int i = 1; i <= started; i++) {
+		pthread_join(tids[i], NULL);
+		wfs_pin_worker_free(&ws[i]);
+	}
+	free(ws);
+	free(tids);
+	return 0;
+}
+
+/* ---- the blobs auto may hardlink ----------------------------------------- */
+
+/* 0 when the kernel keeps the caller from writing to or chmod-ing the
+ * blobs; else why not (1: capabilities, 2: owner). */
+static int blobs_unprotected(struct wfs_pin_run *p)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+						0 };
+	struct __user_cap_data_struct data[2];
+	struct stat st;
+
+	if (syscall(SYS_capget, &hdr, data) < 0 ||
+	    (data[0].effective & (1u << CAP_DAC_OVERRIDE | 1u << CAP_FOWNER)))
+		return 1;
+	for (size_t j = 0; j < p->njobs; j++) {
+		const struct wfs_vent *e = &p->cv->v[p->jobs[j]];
+		char rel[3 + WFS_DIGEST_HEX + 1];
+		if (!S_ISREG(e->ent->mode))
+			continue;
+		wfs_cache_blob_rel(wfs_vent_digest(e), rel);
+		if (fstatat(p->cache->blobsfd, rel, &st, AT_SYMLINK_NOFOLLOW) <
+		    0)
+			return 2;
+		return st.st_uid == geteuid() || (st.st_mode & 0222) ? 2 : 0;
+	}
+	return 0;
+}
+
+/* ---- the view record ----------------------------------------------------- */
+
+static int same_dists(const struct wfs_view *a, const struct wfs_view *b)
+{
+	if (a->n != b->n || strcmp(a->python, b->python))
+		return 0;
+	for (size_t i = 0; i < a->n; i++) {
+		long k = wfs_view_find(b, a->dists[i].name);
+		if (k < 0 ||
+		    !wfs_digest_equal(&a->dists[i].tree, &b->dists[k].tree))
+			return 0;
+	}
+	return 1;
+}
+
+/* Add the blobs now symlinked to TARGET/.wheelfs/pinned-symlinks. */
+static int record_symlinks(struct wfs_pin_run *p)
+{
+	struct wfs_buf b = { 0 };
+	char *old = NULL;
+	size_t len = 0;
+	int rc = wfs_read_file(p->dirfd, SYMLIST, &old, &len), any = 0;
+
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (old)
+		rc = wfs_buf_append(&b, old, len);
+	else
+		rc = wfs_buf_printf(&b,
+				    "# blobs that symlinks in this venv "
+				    "point to (wheelfs pin --mode symlink)\n");
+	for (size_t j = 0; !rc && j < p->njobs; j++) {
+		char hex[WFS_DIGEST_HEX + 1];
+		if (p->how[j] != WFS_BY_SYMLINK + 1)
+			continue;
+		wfs_digest_hex(wfs_vent_digest(&p->cv->v[p->jobs[j]]), hex);
+		if (old && strstr(old, hex))
+			continue;
+		rc = wfs_buf_printf(&b, "%s\n", hex);
+		any = 1;
+	}
+	if (!rc && any)
+		rc = wfs_write_atomic(p->dirfd, SYMLIST, b.data, b.len, 0644,
+				      1);
+	wfs_buf_free(&b);
+	free(old);
+	return rc;
+}
+
+static int mark_pinned(struct wfs_pin_run *p, const struct wfs_view *v,
+		       struct wfs_err *err)
+{
+	struct wfs_view now;
+	int rc = wfs_view_read(p->dirfd, p->target, &now, err);
+
+	if (rc)
+		return rc;
+	if (!same_dists(v, &now)) {
+		wfs_view_free(&now);
+		return wfs_errf(err, -EAGAIN,
+				"%s: the view changed while pinning",
+				p->target);
+	}
+	now.pinned = 1;
+	rc = wfs_view_write(p->dirfd, &now);
+	wfs_view_free(&now);
+	if (rc)
+		return wfs_errf(err, rc, "%s/%s: %s", p->target, WFS_VIEW_FILE,
+				strerror(-rc));
+	return 0;
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+static void collect(struct wfs_pin_run *p)
+{
+	struct wfs_pin_result *r = p->r;
+
+	for (int m = 0; m < WFS_BY_N; m++) {
+		r->by[m] = atomic_load(&p->by[m]);
+		r->files += r->by[m];
+	}
+	r->symlinks = atomic_load(&p->symlinks);
+	r->bytes_written = atomic_load(&p->bytes_written);
+	r->bytes_shared = atomic_load(&p->bytes_shared);
+	r->raced = atomic_load(&p->raced);
+	r->exec_copied = atomic_load(&p->exec_copied);
+	r->emlink = atomic_load(&p->emlink);
+	r->reflink_errno = atomic_load(&p->reflink_off);
+	r->hardlink_errno = atomic_load(&p->hardlink_off);
+	r->symlink_errno = atomic_load(&p->symlink_off);
+}
+
+static int env_int(const char *name)
+{
+	const char *s = getenv(name);
+	return s ? atoi(s) : 0;
+}
+
+static int lock_target(struct wfs_pin_run *p, int *lockfd, struct wfs_err *err)
+{
+	int fd = openat(p->dirfd, LOCKFILE,
+			O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return wfs_errf(err, -errno, "%s/%s: %s", p->target, LOCKFILE,
+				strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return wfs_errf(err, -EBUSY,
+					"%s: another `wheelfs pin` is running "
+					"on it",
+					p->target);
+		return wfs_errf(err, -e, "%s/%s: flock: %s", p->target,
+				LOCKFILE, strerror(e));
+	}
+	*lockfd = fd;
+	return 0;
+}
+
+static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
+		    struct wfs_pin_worker *w, struct wfs_err *err)
+{
+	struct wfs_pin_layer layer;
+	struct plan pl = { 0 };
+	uint32_t *fin = NULL;
+	size_t nfin;
+	int rc, jfd;
+
+	/* The journal: its presence means a run was interrupted. */
+	p->r->resumed =
+		faccessat(p->dirfd, JOURNAL, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	rc = wfs_pin_layer_open(&layer, p->dirfd, err);
+	if (rc)
+		return rc;
+	rc = plan(p, &layer, &pl, w, err);
+	wfs_pin_layer_close(&layer);
+	if (rc)
+		goto out;
+	if (p->r->resumed)
+		cleanup_leftovers(p, w, &pl);
+	jfd = openat(p->dirfd, JOURNAL,
+		     O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (jfd < 0) {
+		rc = wfs_errf(err, -errno, "%s/%s: %s", p->target, JOURNAL,
+			      strerror(errno));
+		goto out;
+	}
+	close(jfd);
+	if (p->o->mode == WFS_PIN_AUTO) {
+		int why = blobs_unprotected(p);
+		p->hardlink_auto = !why;
+		p->r->hardlink_policy = why;
+	}
+	/* Space: copies need their bytes; every mode needs its inodes. */
+	{
+		struct stat a, b;
+		int copying =
+			p->o->mode == WFS_PIN_COPY ||
+			(p->o->mode == WFS_PIN_AUTO &&
+			 fstat(p->cache->blobsfd, &a) == 0 &&
+			 fstat(p->dirfd, &b) == 0 && a.st_dev != b.st_dev);
+		uint64_t inodes =
+			pl.ndirs +
+			(p->o->mode == WFS_PIN_HARDLINK ? 0 : p->njobs);
+		rc = wfs_pin_space_check(p,
+					 copying ? p->bytes_total +
+							   pl.ndirs * p->bsize
+						 : pl.ndirs * p->bsize,
+					 inodes, 0);
+		if (rc) {
+			rc = wfs_errf(err, rc, "%s", p->err.msg);
+			goto out;
+		}
+		atomic_store(&p->copy_checked, copying);
+	}
+	run_jobs(p, w);
+	if (!p->rc)
+		rc = make_rest(p, w, &pl, err);
+	if (rc)
+		goto out;
+	collect(p);
+	for (size_t k = 0; k < pl.ndirs; k++)
+		p->r->dirs += atomic_load(&p->made[pl.dirs[k]]);
+	if (p->rc) {
+		char b1[32];
+		rc = wfs_errf(
+			err, p->rc,
+			"%s; %llu of %zu entries placed (%s written); "
+			"the view is not marked pinned and the venv works "
+			"as before: %s",
+			p->err.msg,
+			(unsigned long long)(p->r->files + p->r->symlinks),
+			p->njobs,
+			wfs_human_bytes(p->r->bytes_written, b1, sizeof(b1)),
+			p->rc == -ENOSPC || p->rc == -EDQUOT
+				? "free some space and run `wheelfs pin` again"
+			: p->rc == -ENOTSUP
+				? "without --strict, `wheelfs pin` copies "
+				  "what it cannot link"
+				: "fix that and run `wheelfs pin` again");
+		goto out;
+	}
+	/* Directories: those made now, and when resuming, the merged ones
+	 * (an interrupted run made them, or they were there: either way the
+	 * tree's mode and mtime). */
+	fin = malloc((pl.ndirs + pl.nmerge + 1) * sizeof(*fin));
+	if (!fin) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	{ /* both lists are in path (= index) order; keep it */
+		size_t a = 0, b = 0, nb = p->r->resumed ? pl.nmerge : 0;
+		nfin = 0;
+		while (a < pl.ndirs || b < nb) {
+			uint32_t i = b >= nb || (a < pl.ndirs &&
+						 pl.dirs[a] < pl.merge[b])
+					     ? pl.dirs[a++]
+					     : pl.merge[b++];
+			/* not the ones made through the mount meanwhile */
+			if (atomic_load(&p->made[i]) || p->r->resumed)
+				fin[nfin++] = i;
+		}
+	}
+	rc = finish_dirs(p, w, fin, nfin, err);
+	if (rc)
+		goto out;
+	if (syncfs(p->dirfd) < 0) {
+		rc = wfs_errf(err, -errno, "%s: syncfs: %s", p->target,
+			      strerror(errno));
+		goto out;
+	}
+	if (p->r->by[WFS_BY_SYMLINK]) {
+		rc = record_symlinks(p);
+		if (rc) {
+			rc = wfs_errf(err, rc, "%s/%s: %s", p->target, SYMLIST,
+				      strerror(-rc));
+			goto out;
+		}
+	}
+	rc = mark_pinned(p, v, err);
+	if (!rc)
+		unlinkat(p->dirfd, JOURNAL, 0);
+out:
+	free(fin);
+	plan_free(&pl);
+	return rc;
+}
+
+/* Keep an fd open for every upper directory when the fd limit allows
+ * (raising the soft limit up to the hard one): placing a file is then one
+ * openat relative to its directory's fd. */
+static void fd_budget(struct wfs_pin_run *p)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)p->cv->n + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	atomic_store(&p->dfd_budget,
+		     rl.rlim_cur > 256 ? (int)(rl.rlim_cur - 256 > INT_MAX / 2
+						       ? INT_MAX / 2
+						       : rl.rlim_cur - 256)
+				       : 0);
+}
+
+int wfs_pin(int dirfd, const char *target, struct wfs_cache *c,
+	    const struct wfs_view *v, const struct wfs_pin_opts *o,
+	    struct wfs_pin_result *r, struct wfs_err *err)
+{
+	struct wfs_pin_run p = { 0 };
+	struct wfs_composed cv;
+	struct wfs_pin_worker w;
+	struct statvfs vf;
+	char real[PATH_MAX];
+	int rc, lockfd = -1;
+
+	memset(r, 0, sizeof(*r));
+	wfs_pin_describe_fs(dirfd, r->target_fs, sizeof(r->target_fs));
+	wfs_pin_describe_fs(c->blobsfd, r->cache_fs, sizeof(r->cache_fs));
+	p.dirfd = dirfd;
+	p.target = target;
+	p.cache = c;
+	p.o = o;
+	p.r = r;
+	p.cv = &cv;
+	p.bsize = fstatvfs(dirfd, &vf) == 0 && vf.f_frsize ? vf.f_frsize : 4096;
+	p.umask = umask(0);
+	umask(p.umask);
+	p.delay_us = env_int("WFS_TEST_PIN_DELAY_US");
+	p.crash_at = env_int("WFS_TEST_PIN_CRASH_AT");
+	p.no_tmpfile = env_int("WFS_TEST_PIN_NO_TMPFILE");
+	p.no_space_check = env_int("WFS_TEST_PIN_NO_SPACE_CHECK");
+	atomic_store(&p.stop_at, SIZE_MAX);
+	if (!realpath(c->path, real) ||
+	    (size_t)snprintf(p.blobs_abs, sizeof(p.blobs_abs), "%s/blobs",
+			     real) >= sizeof(p.blobs_abs))
+		return wfs_errf(err, -ENAMETOOLONG,
+				"%s: cannot resolve the path", c->path);
+	rc = lock_target(&p, &lockfd, err);
+	if (rc)
+		return rc;
+	rc = wfs_view_compose(v, c, &cv, err);
+	if (rc) {
+		close(lockfd);
+		return rc;
+	}
+	fd_budget(&p);
+	pthread_mutex_init(&p.mu, NULL);
+	rc = wfs_pin_worker_init(&w, &p);
+	if (!rc) {
+		rc = pin_body(&p, v, &w, err);
+		wfs_pin_worker_free(&w);
+	}
+	if (rc == -ENOMEM)
+		wfs_errf(err, rc, "out of memory");
+	pthread_mutex_destroy(&p.mu);
+	wfs_pin_vset_free(p.verified);
+	for (size_t i = 1; p.dfd && i < cv.n; i++)
+		if (p.dfd[i] >= 0)
+			close(p.dfd[i]);
+	free(p.dfd);
+	free(p.made);
+	free(p.state);
+	free(p.jobs);
+	free(p.how);
+	wfs_composed_free(&cv);
+	close(lockfd);
+	return rc;
+}

@@ -1,0 +1,61 @@
+#!/bin/bash
+# test_install_conflict.sh — two distributions claiming one path.
+#   site-packages (the view): refused naming both, even with
+#     --force-overwrite (the view cannot hold both); nothing written;
+#   a real file (a bin/ launcher): refused naming both; with
+#     --force-overwrite the later one wins and the earlier one's RECORD drops
+#     the path, so uninstalling the earlier one leaves the file alone;
+#   two versions of one distribution in one command: refused.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/install_lib.sh"
+
+V=$T/venv
+mkvenv "$V"
+site=python$PYXY/site-packages
+alpha=$(mkwheel --out "$T/w" --name alpha --version 1.0 \
+	--file alpha/__init__.py= --file shared.py=$'WHO = "alpha"\n')
+beta=$(mkwheel --out "$T/w" --name beta --version 1.0 \
+	--file beta/__init__.py= --file shared.py=$'WHO = "beta"\n')
+gamma=$(mkwheel --out "$T/w" --name gamma --version 1.0 \
+	--file gamma/__init__.py=$'def main():\n    print("gamma")\n' \
+	--entry-point console_scripts:tool=gamma:main)
+delta=$(mkwheel --out "$T/w" --name delta --version 1.0 \
+	--file delta/__init__.py=$'def main():\n    print("delta")\n' \
+	--entry-point console_scripts:tool=delta:main)
+
+run_ok "$WHEELFS" install --cache "$T/cache" "$V" "$alpha" "$gamma"
+before=$(tree_snapshot "$V")
+
+# site-packages conflict
+expect_fail_match "shared\.py: claimed by both (alpha and beta|beta and alpha)" \
+	"$WHEELFS" install --cache "$T/cache" "$V" "$beta"
+[[ $LAST_RC == 1 ]] || fail "exit status $LAST_RC, not 1"
+[[ $(tree_snapshot "$V") == "$before" ]] || fail "the venv changed after a refused install"
+expect_fail_match "claimed by both.*cannot override" \
+	"$WHEELFS" install --cache "$T/cache" --force-overwrite "$V" "$beta"
+[[ $(tree_snapshot "$V") == "$before" ]] || fail "the venv changed after a refused --force-overwrite"
+
+# bin/ conflict
+expect_fail_match "bin/tool: claimed by both gamma and delta" \
+	"$WHEELFS" install --cache "$T/cache" "$V" "$delta"
+[[ $(tree_snapshot "$V") == "$before" ]] || fail "the venv changed after a refused install (bin)"
+run_ok "$WHEELFS" install --cache "$T/cache" --force-overwrite "$V" "$delta"
+grep -q '^from delta import main' "$V/bin/tool" || fail "bin/tool is not delta's"
+grep -q 'bin/tool' "$V/lib/$site/gamma-1.0.dist-info/RECORD" && fail "gamma's RECORD still lists bin/tool"
+grep -q '^\.\./\.\./\.\./bin/tool,' "$V/lib/$site/delta-1.0.dist-info/RECORD" || fail "delta's RECORD does not list bin/tool"
+run_ok "$WHEELFS" uninstall "$V" gamma
+[[ -f $V/bin/tool ]] || fail "uninstalling gamma removed delta's bin/tool"
+run_ok "$WHEELFS" uninstall "$V" delta
+[[ ! -e $V/bin/tool ]] || fail "uninstalling delta left bin/tool"
+
+# Within one command: the later source wins with --force-overwrite.
+expect_fail_match "bin/tool: claimed by both gamma and delta" \
+	"$WHEELFS" install --cache "$T/cache" "$V" "$gamma" "$delta"
+run_ok "$WHEELFS" install --cache "$T/cache" --force-overwrite "$V" "$gamma" "$delta"
+grep -q '^from delta import main' "$V/bin/tool" || fail "the later source did not win"
+
+# Two versions of one distribution at once.
+d1=$(mkwheel --out "$T/w" --name dup --version 1.0 --file dup/__init__.py=)
+d2=$(mkwheel --out "$T/w" --name dup --version 2.0 --file dup/__init__.py=)
+expect_fail_match "both dup" "$WHEELFS" install --cache "$T/cache" "$V" "$d1" "$d2"
+echo PASS

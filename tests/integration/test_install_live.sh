@@ -1,0 +1,57 @@
+#!/bin/bash
+# test_install_live.sh — install on a mounted venv, what only a real mount
+# shows: a module imported from version 1 (its .pyc written through the
+# mount) and replaced by version 2 of the same size and mtime (wheels built
+# with fixed timestamps) must import as version 2 — the stale .pyc is gone;
+# a file deleted through the mount (a whiteout) shows again once a new
+# version installs it (its whiteout record is dropped); launchers run
+# straight from the venv; show says the
+# venv is mounted; adopt refuses a mounted venv.
+source "$(dirname "$0")/lib.sh"
+source "$WFS_LIB_DIR/mount_lib.sh"
+source "$WFS_LIB_DIR/install_lib.sh"
+
+mk() { # VERSION VALUE
+	mkwheel --out "$T/w$1" --name demo --version "$1" \
+		--file demo/__init__.py=$'VALUE = '"$2"$'\ndef main():\n    print(VALUE)\n' \
+		--file demo/gone.py=$'GONE = '"$2"$'\n' \
+		--entry-point console_scripts:demo=demo:main
+}
+v1=$(mk 1.0 1)
+v2=$(mk 2.0 2)
+V=$T/venv
+mkvenv "$V"
+vinstall "$T/cache" "$V" "$v1"
+mnt "$V"
+S=$(site_of "$V")
+
+[[ $(vpy "$V" -c 'import demo; print(demo.VALUE)') == 1 ]] || fail "demo 1.0 does not import"
+ls "$S/demo/__pycache__/"*.pyc >/dev/null || fail "no .pyc written through the mount"
+[[ $("$V/bin/demo") == 1 ]] || fail "the launcher does not run demo 1.0"
+rm "$S/demo/gone.py" || fail "cannot delete through the mount"
+[[ ! -e $S/demo/gone.py ]] || fail "deleted file still there"
+
+run_ok "$WHEELFS" show "$V"
+grep -q "^venv: .*(mounted)" "$LAST_OUT" || fail "show does not say mounted: $(cat "$LAST_OUT")"
+run_ok "$WHEELFS" show --json "$V"
+grep -q '"mounted": true' "$LAST_OUT" || fail "show --json does not say mounted"
+expect_fail_match "mounted; adopt works on an unmounted venv" "$WHEELFS" adopt "$V"
+
+vinstall "$T/cache" "$V" "$v2"
+[[ $(vpy "$V" -c 'import demo; print(demo.VALUE)') == 2 ]] ||
+	fail "demo 2.0 imports as $(vpy "$V" -c 'import demo; print(demo.VALUE)') (a stale .pyc?)"
+[[ $("$V/bin/demo") == 2 ]] || fail "the launcher does not run demo 2.0"
+# The whiteout record of gone.py is dropped (the live daemon may keep the
+# kernel's cached "no such file" until it is remounted: checked unmounted).
+umnt "$V"
+materialize "$V" "$T/m"
+[[ $(cat "$T/m/python$PYXY/site-packages/demo/gone.py") == "GONE = 2" ]] ||
+	fail "the whiteout still hides demo 2.0's gone.py"
+mnt "$V"
+[[ $(vpy "$V" -c 'import demo.gone; print(demo.gone.GONE)') == 2 ]] || fail "demo.gone is not 2.0's"
+
+run_ok "$WHEELFS" uninstall "$V" demo
+vpy "$V" -c 'import demo' 2>/dev/null && fail "demo still importable after a live uninstall"
+[[ ! -e $V/bin/demo ]] || fail "the launcher is left"
+umnt "$V"
+echo PASS

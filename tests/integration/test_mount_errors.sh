@@ -1,0 +1,72 @@
+#!/bin/bash
+# Mount errors are clear and leave nothing mounted: no view, a missing
+# target, a missing cache or tree, a second mount of the same target, a bad
+# option, unmounting what is not a wheelfs mount.  -o ro gives a read-only
+# mount.  SIGTERM to a foreground daemon unmounts cleanly.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$WFS_LIB_DIR/mount_lib.sh"
+
+C=$T/cache
+V=$T/venv
+W=$T/wheels
+mkdir -p "$W"
+whl=$(pure_wheel "$W" alpha 1.0)
+mkvenv "$V"
+S=$(site_of "$V")
+
+# no view yet
+expect_fail_match "no wheelfs view here.*wheelfs install" "$WHEELFS" mount "$C" "$V/lib"
+[[ $LAST_RC == 1 ]] || fail "exit status $LAST_RC for a missing view"
+! is_mounted "$V/lib" || fail "mounted without a view"
+expect_fail_match "No such file or directory" "$WHEELFS" mount "$C" "$T/nowhere"
+expect_fail_match "unknown mount option 'bogus'" "$WHEELFS" mount -o bogus "$C" "$V/lib"
+[[ $LAST_RC == 2 ]] || fail "exit status $LAST_RC for a bad option"
+expect_fail_match "bad value" "$WHEELFS" mount -o threads=x "$C" "$V/lib"
+expect_fail_match "usage" "$WHEELFS" mount
+expect_fail_match "not a wheelfs mount" "$WHEELFS" umount "$V/lib"
+
+vinstall "$C" "$V" "$whl"
+# a missing cache; a tree missing from the cache
+expect_fail_match "$T/nocache" "$WHEELFS" mount "$T/nocache" "$V/lib"
+mkdir -p "$T/empty"
+run_ok "$WHEELFS" add -q "$T/empty" "$W/alpha-1.0-py3-none-any.whl"
+rm -f "$T/empty"/trees/*.tree
+expect_fail_match "\.tree" "$WHEELFS" mount "$T/empty" "$V/lib"
+! is_mounted "$V/lib" || fail "mounted with a broken cache"
+
+# the cache named by the view is the default
+mnt "$V"
+expect_fail_match "already a wheelfs mount" "$WHEELFS" mount "$C" "$V/lib"
+run_ok cat "$S/alpha/__init__.py"
+umnt "$V"
+
+# read-only
+mnt "$V" ro
+run_ok cat "$S/alpha/util.py"
+expect_fail_match "read-only" touch "$S/alpha/new.py"
+expect_fail_match "read-only" mkdir "$S/x"
+umnt "$V"
+
+# SIGTERM to a foreground daemon
+"$WHEELFS" mount -f "$C" "$V/lib" 2>"$T/fg.err" &
+pid=$!
+wfs_on_exit "kill $pid 2>/dev/null"
+for _ in $(seq 100); do
+	[[ -e $S/alpha ]] && break
+	sleep 0.05
+done
+is_mounted "$V/lib" || fail "foreground mount did not come up: $(cat "$T/fg.err")"
+kill -TERM "$pid"
+wait "$pid" || fail "foreground daemon exited with $? after SIGTERM: $(cat "$T/fg.err")"
+! is_mounted "$V/lib" || fail "still mounted after SIGTERM"
+# and SIGINT to a background one
+mnt "$V"
+dpid=$(pgrep -f "wheelfs mount -o log=$MOUNT_LOG $V/lib" | head -n 1)
+[[ -n $dpid ]] || fail "no daemon process found"
+kill -INT "$dpid"
+for _ in $(seq 100); do
+	is_mounted "$V/lib" || break
+	sleep 0.05
+done
+! is_mounted "$V/lib" || fail "still mounted after SIGINT"
+echo ok

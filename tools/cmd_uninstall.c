@@ -1,0 +1,62 @@
+/* cmd_uninstall.c — `wheelfs uninstall [-q] VENV NAME...`: remove
+ * distributions from VENV's view with their real files (fs/install.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "install.h"
+
+static void say(const char *line, void *arg)
+{
+	(void)arg;
+	printf("%s\n", line);
+}
+
+int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg)
+{
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct wfs_install_opts opts = { .report = say };
+	struct wfs_err err = { { 0 } };
+	struct wfs_cache cache;
+	struct wfs_venv venv;
+	struct wfs_view view = { 0 };
+	int opt, rc, existed, have_view = 0, have_cache = 0;
+
+	(void)cfg;
+	while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'q':
+			opts.report = NULL;
+			break;
+		default:
+			return wfs_usage("uninstall");
+		}
+	}
+	if (argc - optind < 2)
+		return wfs_usage("uninstall");
+	if (wfs_venv_open(argv[optind], NULL, WFS_VENV_VIEW_PYTHON, &venv, &err))
+		return wfs_fail("%s", err.msg);
+	rc = wfs_venv_view(&venv, 0, &view, &existed, &err);
+	have_view = !rc;
+	if (!rc && !view.cache)
+		rc = wfs_errf(&err, -EINVAL, "%s/%s: names no cache", venv.lib,
+			      WFS_VIEW_FILE);
+	if (!rc)
+		rc = wfs_cache_open(view.cache, 0, &cache, &err);
+	have_cache = have_view && !rc;
+	if (!rc)
+		rc = wfs_uninstall(&venv, &cache, &view, argv + optind + 1,
+				   (size_t)(argc - optind - 1), &opts, &err);
+	if (have_cache)
+		wfs_cache_close(&cache);
+	if (have_view)
+		wfs_view_free(&view);
+	wfs_venv_close(&venv);
+	return rc ? wfs_fail("%s", err.msg[0] ? err.msg : "failed") : 0;
+}
