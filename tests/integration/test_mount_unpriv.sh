@@ -40,6 +40,11 @@ as_nobody() {
 		env -u PYTHONDONTWRITEBYTECODE HOME=/ "$@"
 }
 chmod 0755 "$T"
+# The build tree may sit under a directory nobody cannot enter (mktemp -d is
+# 0700): give nobody its own copy of the binary.
+NWHEELFS=$T/wheelfs
+cp "$WHEELFS" "$NWHEELFS"
+chmod 0755 "$NWHEELFS"
 mnt "$V"
 expect_fail_match "permission denied" as_nobody cat "$S/alpha/util.py"
 umnt "$V"
@@ -59,7 +64,7 @@ as_nobody touch "$C/blobs/x" 2>/dev/null && fail "nobody can write the cache"
 NLOG=$T/nobody.log
 touch "$NLOG"
 chown 65534:65534 "$NLOG"
-run_ok as_nobody "$WHEELFS" mount -o log="$NLOG" "$C" "$V/lib"
+run_ok as_nobody "$NWHEELFS" mount -o log="$NLOG" "$C" "$V/lib"
 is_mounted "$V/lib" || fail "not mounted by nobody"
 grep " $(realpath "$V/lib") " /proc/self/mountinfo | grep -q "user_id=65534" ||
 	fail "the mount is not nobody's: $(grep "$V/lib" /proc/self/mountinfo)"
@@ -73,7 +78,7 @@ as_nobody test -f "$pyc" || fail "no pyc written as nobody"
 if stat "$S/alpha" >/dev/null 2>&1; then
 	fail "root can see into nobody's mount without allow_other"
 fi
-run_ok as_nobody "$WHEELFS" umount "$V/lib"
+run_ok as_nobody "$NWHEELFS" umount "$V/lib"
 ! is_mounted "$V/lib" || fail "still mounted after nobody's umount"
 [[ $(stat -c %U "$pyc") == nobody ]] || fail "pyc not owned by nobody"
 tree_snapshot "$C" >"$T/cache.after2"
