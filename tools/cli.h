@@ -37,6 +37,13 @@ int wfs_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the subcommand's usage line on stderr; returns WFS_EXIT_USAGE. */
 int wfs_usage(const char *cmd);
 
+/* Callbacks for fs/ reporting hooks: a warning ("wheelfs: warning: ..."
+ * on stderr), a line of output (stdout), a problem ("wheelfs: ..." on
+ * stderr). */
+void wfs_cli_warn(const char *msg, void *arg);
+void wfs_cli_say(const char *line, void *arg);
+void wfs_cli_report(const char *line, void *arg);
+
 /* Write s as a JSON string literal (with quotes). */
 void wfs_json_str(FILE *f, const char *s);
 

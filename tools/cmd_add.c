@@ -25,12 +25,6 @@ static void on_progress(size_t done, size_t total,
 		fputs("\r\033[K", stderr);
 }
 
-static void warn(const char *msg, void *arg)
-{
-	(void)arg;
-	fprintf(stderr, "wheelfs: warning: %s\n", msg);
-}
-
 int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg)
 {
 	static const struct option longopts[] = {
@@ -39,7 +33,7 @@ int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct wfs_ingest_opts opts = { .warn = warn };
+	struct wfs_ingest_opts opts = { .warn = wfs_cli_warn };
 	struct wfs_ingest_item *items;
 	struct wfs_cache cache;
 	struct wfs_err err = { { 0 } };

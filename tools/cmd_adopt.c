@@ -9,18 +9,6 @@
 #include "adopt.h"
 #include "cli.h"
 
-static void warn(const char *msg, void *arg)
-{
-	(void)arg;
-	fprintf(stderr, "wheelfs: warning: %s\n", msg);
-}
-
-static void say(const char *line, void *arg)
-{
-	(void)arg;
-	printf("%s\n", line);
-}
-
 int wfs_cmd_adopt(int argc, char **argv, struct wfs_config *cfg)
 {
 	static const struct option longopts[] = {
@@ -30,7 +18,7 @@ int wfs_cmd_adopt(int argc, char **argv, struct wfs_config *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct wfs_adopt_opts opts = { .warn = warn, .report = say };
+	struct wfs_adopt_opts opts = { .warn = wfs_cli_warn, .report = wfs_cli_say };
 	struct wfs_adopt_stats st;
 	struct wfs_err err = { { 0 } };
 	struct wfs_cache cache;

@@ -7,12 +7,6 @@
 #include "cli.h"
 #include "gc.h"
 
-static void report(const char *line, void *arg)
-{
-	(void)arg;
-	fprintf(stderr, "wheelfs: %s\n", line);
-}
-
 int wfs_cmd_gc(int argc, char **argv, struct wfs_config *cfg)
 {
 	static const struct option longopts[] = {
@@ -44,7 +38,7 @@ int wfs_cmd_gc(int argc, char **argv, struct wfs_config *cfg)
 	free(path);
 	if (rc)
 		return wfs_fail("%s", err.msg);
-	rc = wfs_gc(&cache, prune, dry, report, NULL, &st);
+	rc = wfs_gc(&cache, prune, dry, wfs_cli_report, NULL, &st);
 	if (rc) {
 		wfs_fail("%s: gc stopped: %s", cache.path, strerror(-rc));
 	} else {

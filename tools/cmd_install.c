@@ -11,18 +11,6 @@
 #include "cli.h"
 #include "install.h"
 
-static void warn(const char *msg, void *arg)
-{
-	(void)arg;
-	fprintf(stderr, "wheelfs: warning: %s\n", msg);
-}
-
-static void say(const char *line, void *arg)
-{
-	(void)arg;
-	printf("%s\n", line);
-}
-
 int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 {
 	static const struct option longopts[] = {
@@ -34,8 +22,8 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct wfs_ingest_opts iopts = { .warn = warn };
-	struct wfs_install_opts opts = { .warn = warn, .report = say };
+	struct wfs_ingest_opts iopts = { .warn = wfs_cli_warn };
+	struct wfs_install_opts opts = { .warn = wfs_cli_warn, .report = wfs_cli_say };
 	struct wfs_ingest_item *items = NULL;
 	struct wfs_install_src *srcs = NULL;
 	struct wfs_err err = { { 0 } };

@@ -8,12 +8,6 @@
 #include "cli.h"
 #include "install.h"
 
-static void say(const char *line, void *arg)
-{
-	(void)arg;
-	printf("%s\n", line);
-}
-
 int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg)
 {
 	static const struct option longopts[] = {
@@ -21,7 +15,7 @@ int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct wfs_install_opts opts = { .report = say };
+	struct wfs_install_opts opts = { .report = wfs_cli_say };
 	struct wfs_err err = { { 0 } };
 	struct wfs_cache cache;
 	struct wfs_venv venv;

@@ -7,12 +7,6 @@
 #include "cli.h"
 #include "gc.h"
 
-static void report(const char *line, void *arg)
-{
-	(void)arg;
-	fprintf(stderr, "wheelfs: %s\n", line);
-}
-
 int wfs_cmd_verify(int argc, char **argv, struct wfs_config *cfg)
 {
 	static const struct option longopts[] = {
@@ -40,7 +34,7 @@ int wfs_cmd_verify(int argc, char **argv, struct wfs_config *cfg)
 	free(path);
 	if (rc)
 		return wfs_fail("%s", err.msg);
-	rc = wfs_verify(&cache, repair, report, NULL, &st);
+	rc = wfs_verify(&cache, repair, wfs_cli_report, NULL, &st);
 	if (rc)
 		wfs_fail("%s: %s", cache.path, strerror(-rc));
 	printf("verified %llu blobs and %llu trees: %llu corrupt blobs, "

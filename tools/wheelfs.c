@@ -47,6 +47,24 @@ int wfs_usage(const char *cmd)
 	return WFS_EXIT_USAGE;
 }
 
+void wfs_cli_warn(const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "wheelfs: warning: %s\n", msg);
+}
+
+void wfs_cli_say(const char *line, void *arg)
+{
+	(void)arg;
+	printf("%s\n", line);
+}
+
+void wfs_cli_report(const char *line, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "wheelfs: %s\n", line);
+}
+
 void wfs_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
