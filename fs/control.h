@@ -12,6 +12,10 @@
  *   RELOAD\n   the daemon re-reads the view record, swaps in the new lower
  *              layer and invalidates what changed in the kernel's caches;
  *              reply "OK\n" when done, or "ERR <message>\n";
+ *   INVAL <path>\n
+ *              drop the kernel's cached entry for <path> (relative to
+ *              TARGET), for a command that created a name behind the mount
+ *              through DIRFD; reply "OK\n";
  *   PING\n     reply "OK\n".
  *
  * Without a daemon (connect fails with ECONNREFUSED/ENOENT) commands work
