@@ -231,8 +231,80 @@ static void diff_lower(struct wfs_fs *fs, const struct wfs_lower *a,
 	}
 }
 
+/* Whiteout records, to find the ones a command added or dropped. */
+struct wo_snap {
+	char **path;
+	int *type;
+	size_t n, cap;
+	int oom;
+};
+
+static int snap_one(const char *path, int type, void *arg)
+{
+	struct wo_snap *s = arg;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		char **p = realloc(s->path, cap * sizeof(*p));
+		int *t = p ? realloc(s->type, cap * sizeof(*t)) : NULL;
+		if (p)
+			s->path = p;
+		if (!p || !t) {
+			s->oom = 1;
+			return 1;
+		}
+		s->type = t;
+		s->cap = cap;
+	}
+	if (!(s->path[s->n] = strdup(path))) {
+		s->oom = 1;
+		return 1;
+	}
+	s->type[s->n++] = type;
+	return 0;
+}
+
+static void snap_free(struct wo_snap *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->path[i]);
+	free(s->path);
+	free(s->type);
+}
+
+/* A whiteout or opaque mark that appeared or went changes what its
+ * directory lists, though the lower layer may be the same: tell the
+ * directory, as for a lower name added or removed. */
+static void diff_whiteouts(struct wfs_fs *fs, const struct wo_snap *old,
+			   struct notes *ns)
+{
+	struct wo_snap now = { 0 };
+	struct timespec ts;
+	char last[PATH_MAX];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (size_t i = 0; i < old->n; i++)
+		if (wfs_wo_get(&fs->wo, old->path[i]) != old->type[i]) {
+			last[0] = '\0';
+			membership(fs, old->path[i], last, ns, &ts);
+		}
+	wfs_wo_each(&fs->wo, snap_one, &now);
+	for (size_t i = 0; i < now.n; i++) {
+		int had = WFS_WO_NONE;
+		for (size_t j = 0; j < old->n && had == WFS_WO_NONE; j++)
+			if (!strcmp(old->path[j], now.path[i]))
+				had = old->type[j];
+		if (had != now.type[i]) {
+			last[0] = '\0';
+			membership(fs, now.path[i], last, ns, &ts);
+		}
+	}
+	snap_free(&now);
+}
+
 int wfs_fs_reload(struct wfs_fs *fs, struct wfs_err *err)
 {
+	struct wo_snap wold = { 0 };
 	struct wfs_lower *nl, *old;
 	struct collect c = { 0 };
 	struct notes ns = { 0 };
@@ -242,9 +314,11 @@ int wfs_fs_reload(struct wfs_fs *fs, struct wfs_err *err)
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&fs->mu);
+	wfs_wo_each(&fs->wo, snap_one, &wold);
 	rc = wfs_wo_reload(&fs->wo);
 	if (rc) {
 		pthread_mutex_unlock(&fs->mu);
+		snap_free(&wold);
 		wfs_lower_free(nl);
 		return wfs_errf(err, rc, "%s/%s: %s", fs->target,
 				WFS_WHITEOUTS_FILE, strerror(-rc));
@@ -295,6 +369,8 @@ int wfs_fs_reload(struct wfs_fs *fs, struct wfs_err *err)
 		wfs_node_dir_changed(fs, u->n);
 	}
 	diff_lower(fs, old, nl, &ns);
+	if (!wold.oom)
+		diff_whiteouts(fs, &wold, &ns);
 	nl = NULL;
 unpin:
 	for (size_t i = 0; i < c.n; i++) {
@@ -303,6 +379,7 @@ unpin:
 	}
 	free(c.v);
 	pthread_mutex_unlock(&fs->mu);
+	snap_free(&wold);
 	send_notes(fs, &ns);
 	if (!rc)
 		wfs_lower_free(old);

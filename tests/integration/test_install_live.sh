@@ -3,8 +3,8 @@
 # shows: a module imported from version 1 (its .pyc written through the
 # mount) and replaced by version 2 of the same size and mtime (wheels built
 # with fixed timestamps) must import as version 2 — the stale .pyc is gone;
-# a file deleted through the mount (a whiteout) shows again once a new
-# version installs it (its whiteout record is dropped); launchers run
+# a file deleted through the mount (a whiteout) shows again, live, once a
+# new version installs it (its whiteout record is dropped); launchers run
 # straight from the venv; show says the
 # venv is mounted; adopt refuses a mounted venv.
 source "$(dirname "$0")/lib.sh"
@@ -15,6 +15,7 @@ mk() { # VERSION VALUE
 	mkwheel --out "$T/w$1" --name demo --version "$1" \
 		--file demo/__init__.py=$'VALUE = '"$2"$'\ndef main():\n    print(VALUE)\n' \
 		--file demo/gone.py=$'GONE = '"$2"$'\n' \
+		--file demo/data/gone.txt="gone $2" \
 		--entry-point console_scripts:demo=demo:main
 }
 v1=$(mk 1.0 1)
@@ -30,6 +31,10 @@ ls "$S/demo/__pycache__/"*.pyc >/dev/null || fail "no .pyc written through the m
 [[ $("$V/bin/demo") == 1 ]] || fail "the launcher does not run demo 1.0"
 rm "$S/demo/gone.py" || fail "cannot delete through the mount"
 [[ ! -e $S/demo/gone.py ]] || fail "deleted file still there"
+! ls "$S/demo" | grep -qx gone.py || fail "deleted file still listed"
+# The same in a directory that exists only in the lower layer.
+rm "$S/demo/data/gone.txt" || fail "cannot delete a lower-only file"
+! ls "$S/demo/data" | grep -qx gone.txt || fail "deleted gone.txt still listed"
 
 run_ok "$WHEELFS" show "$V"
 grep -q "^venv: .*(mounted)" "$LAST_OUT" || fail "show does not say mounted: $(cat "$LAST_OUT")"
@@ -41,8 +46,13 @@ vinstall "$T/cache" "$V" "$v2"
 [[ $(vpy "$V" -c 'import demo; print(demo.VALUE)') == 2 ]] ||
 	fail "demo 2.0 imports as $(vpy "$V" -c 'import demo; print(demo.VALUE)') (a stale .pyc?)"
 [[ $("$V/bin/demo") == 2 ]] || fail "the launcher does not run demo 2.0"
-# The whiteout record of gone.py is dropped (the live daemon may keep the
-# kernel's cached "no such file" until it is remounted: checked unmounted).
+# The whiteout record of gone.py is dropped, and the live mount shows the
+# file again at once: in its directory's listing and to an import.
+ls "$S/demo" | grep -qx gone.py || fail "the live listing still hides gone.py"
+ls "$S/demo/data" | grep -qx gone.txt || fail "the live listing still hides gone.txt"
+[[ $(cat "$S/demo/data/gone.txt") == "gone 2" ]] || fail "gone.txt is not 2.0's"
+[[ $(vpy "$V" -c 'import demo.gone; print(demo.gone.GONE)') == 2 ]] ||
+	fail "demo.gone does not import live after the reinstall"
 umnt "$V"
 materialize "$V" "$T/m"
 [[ $(cat "$T/m/python$PYXY/site-packages/demo/gone.py") == "GONE = 2" ]] ||
