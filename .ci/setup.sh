@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # .ci/setup.sh demo|test — the two set-up commands of README.md.
 #   demo: install what is needed, build, and run the demo (tests/demo.sh).
-#   test: install what is needed, build twice (plain, and ASan+UBSan), and
-#         run the whole ctest suite on both builds.
+#   test: install what is needed, check formatting (clang-format), build
+#         twice (plain, and ASan+UBSan), and run the whole ctest suite on
+#         both builds.
 # Works as root or through sudo, on a fresh Debian 12 machine.
 set -euo pipefail
 what=${1:-test}
@@ -18,6 +19,8 @@ packages=(
 	python3 python3-dev python3-venv python3-pip python3-pip-whl
 	python3-setuptools-whl xfsprogs
 )
+# The test command also checks formatting.
+[ "$what" = test ] && packages+=(clang-format)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
@@ -42,6 +45,9 @@ demo)
 	exec bash "$top/tests/demo.sh" "$top/build/tools/wheelfs"
 	;;
 test)
+	echo "== clang-format (.clang-format) =="
+	git -C "$top" ls-files -z '*.c' '*.h' |
+		(cd "$top" && xargs -0 clang-format --dry-run --Werror)
 	build "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	build "$top/build-asan" -DCMAKE_BUILD_TYPE=Debug -DWFS_SANITIZE=ON
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

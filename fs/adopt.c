@@ -28,13 +28,13 @@
 #define SMALL_FILE (8u << 20)
 
 struct adist {
-	char *di;                 /* the .dist-info directory */
+	char *di; /* the .dist-info directory */
 	char name[128], version[128];
 	int requested;
-	int merge;                /* in the view under this .dist-info */
+	int merge; /* in the view under this .dist-info */
 	struct wfs_digest tree;
 	uint64_t files;
-	struct wfs_strset cand;   /* site-relative real files to free */
+	struct wfs_strset cand; /* site-relative real files to free */
 };
 
 struct actx {
@@ -44,9 +44,9 @@ struct actx {
 	const struct wfs_adopt_opts *o;
 	struct wfs_adopt_stats *st;
 	struct wfs_err *err;
-	int sfd;                  /* site-packages in the upper layer */
+	int sfd; /* site-packages in the upper layer */
 	char site_v[80];
-	struct wfs_strset taken;  /* site-relative paths already claimed */
+	struct wfs_strset taken; /* site-relative paths already claimed */
 	struct wfs_hasher *h;
 	struct adist *d;
 	size_t n;
@@ -101,10 +101,11 @@ static void headers(char *text, void (*fn)(const char *k, char *v, void *a),
 		colon = strchr(line, ':');
 		if (colon) {
 			*colon = '\0';
-			for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
+			for (val = colon + 1; *val == ' ' || *val == '\t';
+			     val++)
 				;
-			for (e = val + strlen(val); e > val &&
-			     isspace((unsigned char)e[-1]);)
+			for (e = val + strlen(val);
+			     e > val && isspace((unsigned char)e[-1]);)
 				*--e = '\0';
 			fn(line, val, arg);
 		}
@@ -164,8 +165,10 @@ static int identify(struct actx *x, struct adist *d)
 		free(meta);
 	}
 	if (!d->name[0] && dash && (size_t)(dash - d->di) < sizeof(d->name))
-		snprintf(d->name, sizeof(d->name), "%.*s", (int)(dash - d->di), d->di);
-	if (!d->version[0] && dash && (size_t)(d->di + stem - dash) < sizeof(d->version))
+		snprintf(d->name, sizeof(d->name), "%.*s", (int)(dash - d->di),
+			 d->di);
+	if (!d->version[0] && dash &&
+	    (size_t)(d->di + stem - dash) < sizeof(d->version))
 		snprintf(d->version, sizeof(d->version), "%.*s",
 			 (int)(d->di + stem - dash - 1), dash + 1);
 	snprintf(path, sizeof(path), "%s/REQUESTED", d->di);
@@ -180,7 +183,8 @@ static int per_venv(const char *di, const char *s)
 	size_t l = strlen(di);
 
 	return !strncmp(s, di, l) && s[l] == '/' &&
-	       (!strcmp(s + l + 1, "RECORD") || !strcmp(s + l + 1, "INSTALLER") ||
+	       (!strcmp(s + l + 1, "RECORD") ||
+		!strcmp(s + l + 1, "INSTALLER") ||
 		!strcmp(s + l + 1, "REQUESTED") ||
 		!strcmp(s + l + 1, "direct_url.json"));
 }
@@ -209,8 +213,8 @@ static int link_ok(const struct actx *x, const char *s, const char *target)
 
 	if (target[0] == '/' || !target[0])
 		return 0;
-	snprintf(joined, sizeof(joined), "%.*s%s%s", slash ? (int)(slash - s) : 0,
-		 s, slash ? "/" : "", target);
+	snprintf(joined, sizeof(joined), "%.*s%s%s",
+		 slash ? (int)(slash - s) : 0, s, slash ? "/" : "", target);
 	return !wfs_record_target(x->site_v, joined, vp, sizeof(vp)) &&
 	       !strncmp(vp, x->site_v, l) && vp[l] == '/';
 }
@@ -235,7 +239,8 @@ static int store_file(struct actx *x, int fd, uint64_t size,
 	}
 	wfs_hasher_reset(x->h);
 	for (;;) {
-		n = read(fd, stream ? buf : buf + got, stream ? cap : cap - got);
+		n = read(fd, stream ? buf : buf + got,
+			 stream ? cap : cap - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -254,7 +259,8 @@ static int store_file(struct actx *x, int fd, uint64_t size,
 	wfs_hasher_final(x->h, d, sha);
 	wfs_b64url_nopad(sha, sizeof(sha), b64);
 	*match = (row->size < 0 || (uint64_t)row->size == got) &&
-		 (strncmp(row->hash, "sha256=", 7) || !strcmp(row->hash + 7, b64));
+		 (strncmp(row->hash, "sha256=", 7) ||
+		  !strcmp(row->hash + 7, b64));
 	if (!rc && *match)
 		rc = stream ? wfs_cache_blob_commit(x->c, &w, d, NULL)
 			    : wfs_cache_put_buf(x->c, d, buf, got, NULL);
@@ -264,13 +270,15 @@ static int store_file(struct actx *x, int fd, uint64_t size,
 	return rc;
 }
 
-static int add_found(struct actx *x, struct adist *d, struct wfs_tree_builder *b,
-		     const char *s, const struct wfs_record_row *row, int pfd,
+static int add_found(struct actx *x, struct adist *d,
+		     struct wfs_tree_builder *b, const char *s,
+		     const struct wfs_record_row *row, int pfd,
 		     const char *base, const struct stat *stp);
 
 /* One RECORD row: a candidate entry of d's tree. */
-static int add_entry(struct actx *x, struct adist *d, struct wfs_tree_builder *b,
-		     const char *s, const struct wfs_record_row *row)
+static int add_entry(struct actx *x, struct adist *d,
+		     struct wfs_tree_builder *b, const char *s,
+		     const struct wfs_record_row *row)
 {
 	const char *base;
 	struct stat st;
@@ -289,8 +297,9 @@ static int add_entry(struct actx *x, struct adist *d, struct wfs_tree_builder *b
 	return rc;
 }
 
-static int add_found(struct actx *x, struct adist *d, struct wfs_tree_builder *b,
-		     const char *s, const struct wfs_record_row *row, int pfd,
+static int add_found(struct actx *x, struct adist *d,
+		     struct wfs_tree_builder *b, const char *s,
+		     const struct wfs_record_row *row, int pfd,
 		     const char *base, const struct stat *stp)
 {
 	const struct stat st = *stp;
@@ -305,9 +314,9 @@ static int add_found(struct actx *x, struct adist *d, struct wfs_tree_builder *b
 			x->st->kept++;
 			return 0;
 		}
-		rc = wfs_tree_builder_add(b, s, S_IFLNK | 0777, (uint64_t)n,
-					  st.st_mtim.tv_sec,
-					  (uint32_t)st.st_mtim.tv_nsec, NULL, target);
+		rc = wfs_tree_builder_add(
+			b, s, S_IFLNK | 0777, (uint64_t)n, st.st_mtim.tv_sec,
+			(uint32_t)st.st_mtim.tv_nsec, NULL, target);
 		return rc ? rc : wfs_ss_add(&d->cand, s);
 	}
 	perm = st.st_mode & 07777;
@@ -322,18 +331,19 @@ static int add_found(struct actx *x, struct adist *d, struct wfs_tree_builder *b
 	rc = store_file(x, fd, (uint64_t)st.st_size, row, &dg, &match);
 	close(fd);
 	if (rc)
-		return wfs_errf(x->err, rc, "%s/%s/%s: %s", x->v->lib, x->v->site,
-				s, strerror(-rc));
+		return wfs_errf(x->err, rc, "%s/%s/%s: %s", x->v->lib,
+				x->v->site, s, strerror(-rc));
 	if (!match) {
-		say(x, 1, "%s/%s/%s: differs from %s's RECORD (edited since it "
-		    "was installed): kept as a real file", x->v->lib, x->v->site,
-		    s, d->name);
+		say(x, 1,
+		    "%s/%s/%s: differs from %s's RECORD (edited since it "
+		    "was installed): kept as a real file",
+		    x->v->lib, x->v->site, s, d->name);
 		x->st->kept++;
 		return 0;
 	}
 	rc = wfs_tree_builder_add(b, s, S_IFREG | perm, (uint64_t)st.st_size,
-				  st.st_mtim.tv_sec, (uint32_t)st.st_mtim.tv_nsec,
-				  &dg, NULL);
+				  st.st_mtim.tv_sec,
+				  (uint32_t)st.st_mtim.tv_nsec, &dg, NULL);
 	d->files++;
 	return rc ? rc : wfs_ss_add(&d->cand, s);
 }
@@ -387,8 +397,9 @@ static int build_tree(struct actx *x, struct adist *d)
 		 wm.tags[0] ? wm.tags : "adopted");
 	rc = each_row(x, d, b);
 	if (!rc)
-		rc = wfs_tree_builder_finish(b, d->name, d->version, tags, d->di,
-					     wm.flags, &data, &len, x->err);
+		rc = wfs_tree_builder_finish(b, d->name, d->version, tags,
+					     d->di, wm.flags, &data, &len,
+					     x->err);
 	if (!rc)
 		rc = wfs_tree_store(x->c, data, len, &d->tree);
 	free(data);
@@ -397,7 +408,8 @@ static int build_tree(struct actx *x, struct adist *d)
 		rc = wfs_ss_add(&x->taken, d->cand.v[i]);
 	wfs_ss_sort(&x->taken);
 	return rc ? wfs_errf(x->err, rc, "%s/%s/%s: %s", x->v->lib, x->v->site,
-			     d->di, strerror(-rc)) : 0;
+			     d->di, strerror(-rc))
+		  : 0;
 }
 
 /* ---- verify and free ---------------------------------------------------- */
@@ -463,7 +475,8 @@ static int free_files(struct actx *x, const struct wfs_composed *cv)
 			pfd = wfs_parent_beneath(x->sfd, s, &base);
 			if (pfd < 0)
 				continue;
-			same = fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			same = fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) ==
+				       0 &&
 			       same_as_view(x, cv, s, pfd, base, &st);
 			if (same && unlinkat(pfd, base, 0) < 0)
 				rc = wfs_errf(x->err, -errno, "%s/%s/%s: %s",
@@ -473,8 +486,8 @@ static int free_files(struct actx *x, const struct wfs_composed *cv)
 			if (!same || rc)
 				continue;
 			x->st->freed++;
-			x->st->freed_bytes += S_ISREG(st.st_mode)
-						      ? (uint64_t)st.st_size : 0;
+			x->st->freed_bytes +=
+				S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 			crash_point("free");
 			snprintf(dir, sizeof(dir), "%s", s);
 			for (char *sl = strrchr(dir, '/'); sl && !rc;
@@ -505,7 +518,8 @@ static int list_dists(struct actx *x)
 	struct wfs_strset names = { 0 };
 	struct dirent *de;
 	DIR *dir;
-	int fd = openat(x->sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	int fd = openat(x->sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+	    rc = 0;
 
 	if (fd < 0 || !(dir = fdopendir(fd))) {
 		rc = -errno;
@@ -536,8 +550,7 @@ static int list_dists(struct actx *x)
 }
 
 /* Decide, per .dist-info: merge (already in the view), adopt, or skip. */
-static int classify(struct actx *x, const struct wfs_composed *old,
-		    char *adopt)
+static int classify(struct actx *x, const struct wfs_composed *old, char *adopt)
 {
 	struct wfs_strset replaced = { 0 };
 	char path[WFS_VPATH_MAX];
@@ -549,9 +562,10 @@ static int classify(struct actx *x, const struct wfs_composed *old,
 		long k;
 		snprintf(path, sizeof(path), "%s/RECORD", d->di);
 		if (identify(x, d) || fstatat(x->sfd, path, &st, 0) < 0) {
-			say(x, 1, "%s/%s/%s: no RECORD or no usable name and "
-			    "version: left as real files", x->v->lib, x->v->site,
-			    d->di);
+			say(x, 1,
+			    "%s/%s/%s: no RECORD or no usable name and "
+			    "version: left as real files",
+			    x->v->lib, x->v->site, d->di);
 			continue;
 		}
 		int dup = 0;
@@ -561,16 +575,19 @@ static int classify(struct actx *x, const struct wfs_composed *old,
 			wfs_wheel_normalize(x->d[j].name, n2, sizeof(n2));
 			dup = (adopt[j] || x->d[j].merge) && !strcmp(n1, n2);
 			if (dup)
-				say(x, 1, "%s/%s: %s and %s are both %s: only the "
-				    "first is adopted", x->v->lib, x->v->site,
-				    x->d[j].di, d->di, n1);
+				say(x, 1,
+				    "%s/%s: %s and %s are both %s: only the "
+				    "first is adopted",
+				    x->v->lib, x->v->site, x->d[j].di, d->di,
+				    n1);
 		}
 		if (dup)
 			continue;
 		k = wfs_view_find(x->view, d->name);
 		if (k >= 0) {
 			const struct wfs_tree *t = &old->trees[k];
-			if (!strcmp(wfs_tree_str(t, t->hdr->distinfo_off), d->di)) {
+			if (!strcmp(wfs_tree_str(t, t->hdr->distinfo_off),
+				    d->di)) {
 				d->merge = 1;
 				continue;
 			}
@@ -584,7 +601,8 @@ static int classify(struct actx *x, const struct wfs_composed *old,
 		const struct wfs_vent *e = &old->v[i];
 		size_t sl = strlen(x->v->site);
 		if (!e->ent || S_ISDIR(e->ent->mode) ||
-		    wfs_sorted_has(replaced.v, replaced.n, x->view->dists[e->dist].name) ||
+		    wfs_sorted_has(replaced.v, replaced.n,
+				   x->view->dists[e->dist].name) ||
 		    strncmp(e->path, x->v->site, sl) || e->path[sl] != '/')
 			continue;
 		rc = wfs_ss_add(&x->taken, e->path + sl + 1);
@@ -599,16 +617,23 @@ int wfs_adopt(struct wfs_venv *v, struct wfs_cache *c, struct wfs_view *view,
 	      struct wfs_err *err)
 {
 	static const struct wfs_adopt_opts none = { 0 };
-	struct actx x = { .v = v, .c = c, .view = view, .o = o ? o : &none,
-			  .st = st, .err = err, .sfd = -1 };
+	struct actx x = { .v = v,
+			  .c = c,
+			  .view = view,
+			  .o = o ? o : &none,
+			  .st = st,
+			  .err = err,
+			  .sfd = -1 };
 	struct wfs_composed old = { 0 }, cv = { 0 };
 	char *adopt = NULL;
 	int rc, have_old = 0, have_cv = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (v->live)
-		return wfs_errf(err, -EBUSY, "%s: mounted; adopt works on an "
-				"unmounted venv (unmount it first)", v->lib);
+		return wfs_errf(err, -EBUSY,
+				"%s: mounted; adopt works on an "
+				"unmounted venv (unmount it first)",
+				v->lib);
 	snprintf(x.site_v, sizeof(x.site_v), "lib/%s", v->site);
 	x.sfd = openat(v->libfd, v->site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x.sfd < 0)
@@ -637,8 +662,8 @@ int wfs_adopt(struct wfs_venv *v, struct wfs_cache *c, struct wfs_view *view,
 					  d->requested);
 			st->dists++;
 			st->files += d->files;
-			say(&x, 0, "adopted %s %s (%llu files)", d->name, d->version,
-			    (unsigned long long)d->files);
+			say(&x, 0, "adopted %s %s (%llu files)", d->name,
+			    d->version, (unsigned long long)d->files);
 		} else if (d->merge) {
 			rc = each_row(&x, d, NULL);
 			st->merged++;

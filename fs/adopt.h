@@ -48,11 +48,11 @@ struct wfs_adopt_opts {
 };
 
 struct wfs_adopt_stats {
-	uint64_t dists;       /* ingested into the cache now */
-	uint64_t merged;      /* already in the view */
-	uint64_t files;       /* files in the new trees */
+	uint64_t dists;		     /* ingested into the cache now */
+	uint64_t merged;	     /* already in the view */
+	uint64_t files;		     /* files in the new trees */
 	uint64_t freed, freed_bytes; /* real files replaced by the view */
-	uint64_t kept;        /* listed files that stay real */
+	uint64_t kept;		     /* listed files that stay real */
 };
 
 /* Adopt VENV's site-packages into cache c and view (read with

@@ -57,7 +57,8 @@ static int check_marker(int dirfd, const char *path, int create,
 int wfs_cache_open(const char *path, int flags, struct wfs_cache *c,
 		   struct wfs_err *err)
 {
-	int create = (flags & WFS_CACHE_CREATE) && !(flags & WFS_CACHE_READONLY);
+	int create =
+		(flags & WFS_CACHE_CREATE) && !(flags & WFS_CACHE_READONLY);
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -186,8 +187,8 @@ int wfs_cache_tmpfile(struct wfs_cache *c, char *name, mode_t mode)
 	if (c->tmpfd < 0)
 		return -EROFS;
 	for (int tries = 0; tries < 100; tries++) {
-		unsigned long r = (unsigned long)random() << 16 ^
-				  (unsigned long)random();
+		unsigned long r =
+			(unsigned long)random() << 16 ^ (unsigned long)random();
 		char suf[9];
 		int fd;
 		for (int i = 0; i < 8; i++) {
@@ -226,8 +227,8 @@ static int publish(struct wfs_cache *c, const char *tmpname,
 			else
 				rc = 0;
 			rel[2] = '/';
-			if (!rc && linkat(c->tmpfd, tmpname, c->blobsfd, rel,
-					  0) < 0)
+			if (!rc &&
+			    linkat(c->tmpfd, tmpname, c->blobsfd, rel, 0) < 0)
 				rc = -errno;
 		}
 	}

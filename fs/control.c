@@ -56,7 +56,8 @@ int wfs_control_request(int sock, const char *req, int *fd, char *errbuf,
 {
 	char line[1024], cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { line, sizeof(line) - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
 			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;

@@ -29,13 +29,12 @@ int wfs_ctlsrv_listen(struct wfs_ctlsrv *c, const char *target_abs,
 	wfs_control_addr(target_abs, &sa, &len);
 	if (bind(c->lfd, (struct sockaddr *)&sa, len) < 0) {
 		int e = errno;
-		return wfs_errf(err, -e,
-				e == EADDRINUSE
-					? "%s is already served by a wheelfs "
+		return wfs_errf(
+			err, -e,
+			e == EADDRINUSE ? "%s is already served by a wheelfs "
 					  "daemon (run `wheelfs umount %s`)"
 					: "%s: control socket: %s",
-				target_abs,
-				e == EADDRINUSE ? target_abs : strerror(e));
+			target_abs, e == EADDRINUSE ? target_abs : strerror(e));
 	}
 	if (listen(c->lfd, 16) < 0)
 		return wfs_errf(err, -errno, "control socket: %s",
@@ -87,7 +86,8 @@ static void ctl_accept(struct wfs_ctlsrv *c)
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0 ||
-	    (cr.uid != geteuid() && cr.uid != 0) || c->nconn == WFS_CTLSRV_MAXCONN) {
+	    (cr.uid != geteuid() && cr.uid != 0) ||
+	    c->nconn == WFS_CTLSRV_MAXCONN) {
 		close(fd);
 		return;
 	}

@@ -30,8 +30,8 @@ struct wfs_ctlconn {
 
 struct wfs_ctlsrv {
 	struct wfs_fs *fs;
-	int lfd;        /* listening socket, -1 */
-	int wake[2];    /* pipe that stops the thread, -1 */
+	int lfd;     /* listening socket, -1 */
+	int wake[2]; /* pipe that stops the thread, -1 */
 	pthread_t th;
 	int started;
 	struct wfs_ctlconn conn[WFS_CTLSRV_MAXCONN];

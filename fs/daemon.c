@@ -40,8 +40,7 @@ void wfs_mount_opts_init(struct wfs_mount_opts *o)
 	o->spin_us = 1000;
 }
 
-int wfs_mount_parse(struct wfs_mount_opts *o, char *optstr,
-		    struct wfs_err *err)
+int wfs_mount_parse(struct wfs_mount_opts *o, char *optstr, struct wfs_err *err)
 {
 	char *save = NULL, *end;
 
@@ -98,8 +97,8 @@ int wfs_mount_parse(struct wfs_mount_opts *o, char *optstr,
 		}
 		continue;
 bad:
-		return wfs_errf(err, -EINVAL, "bad value for mount option %s: %s",
-				opt, val);
+		return wfs_errf(err, -EINVAL,
+				"bad value for mount option %s: %s", opt, val);
 	}
 	return 0;
 }
@@ -207,8 +206,8 @@ static int session_loop(struct fuse_session *se, unsigned spin_us)
 }
 
 struct ready {
-	int fd;        /* readiness pipe, -1 in the foreground */
-	int logfd;     /* where stderr goes once detached, -1: /dev/null */
+	int fd;	   /* readiness pipe, -1 in the foreground */
+	int logfd; /* where stderr goes once detached, -1: /dev/null */
 };
 
 static void on_ready(void *arg)
@@ -348,8 +347,7 @@ static int serve(const struct wfs_mount_opts *o, int readyfd,
 		 o->allow_other ? ",allow_other" : "", o->ro ? ",ro" : "");
 	{
 		char *argv[] = { "wheelfs", "-o", opts, "-d", NULL };
-		struct fuse_args args =
-			FUSE_ARGS_INIT(o->debug ? 4 : 3, argv);
+		struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 4 : 3, argv);
 		se = fuse_session_new(&args, &wfs_ll_ops, sizeof(wfs_ll_ops),
 				      &fs);
 		fuse_opt_free_args(&args);
@@ -390,8 +388,7 @@ static int serve(const struct wfs_mount_opts *o, int readyfd,
 		rc = session_loop(se, o->spin_us);
 	}
 	/* A signal ends the loop with its number: a clean exit. */
-	rc = rc < 0 ? wfs_errf(err, rc, "%s: session: %s", abs,
-			       strerror(-rc))
+	rc = rc < 0 ? wfs_errf(err, rc, "%s: session: %s", abs, strerror(-rc))
 		    : 0;
 	wfs_ctlsrv_stop(&ctl);
 unmount:
@@ -470,7 +467,8 @@ int wfs_mount(const struct wfs_mount_opts *o, struct wfs_err *err)
 		msg[strcspn(msg, "\n")] = '\0';
 		return wfs_errf(err, -EIO, "%s", msg + 4);
 	}
-	return wfs_errf(err, -EIO, "the mount daemon exited (status %d) "
+	return wfs_errf(err, -EIO,
+			"the mount daemon exited (status %d) "
 			"before the mount was ready",
 			WIFEXITED(status) ? WEXITSTATUS(status)
 					  : 128 + WTERMSIG(status));
@@ -480,8 +478,8 @@ int wfs_mount(const struct wfs_mount_opts *o, struct wfs_err *err)
 
 static int run_fusermount(const char *abs, int lazy, struct wfs_err *err)
 {
-	char *argv[] = { "fusermount3", "-u", lazy ? "-z" : "-q", "--",
-			 (char *)abs, NULL };
+	char *argv[] = { "fusermount3", "-u",	     lazy ? "-z" : "-q",
+			 "--",		(char *)abs, NULL };
 	int status;
 	pid_t pid;
 	int rc = posix_spawnp(&pid, "fusermount3", NULL, NULL, argv, environ);
@@ -489,7 +487,8 @@ static int run_fusermount(const char *abs, int lazy, struct wfs_err *err)
 	if (rc)
 		return wfs_errf(err, -rc, "fusermount3: %s", strerror(rc));
 	if (waitpid(pid, &status, 0) < 0)
-		return wfs_errf(err, -errno, "fusermount3: %s", strerror(errno));
+		return wfs_errf(err, -errno, "fusermount3: %s",
+				strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return wfs_errf(err, -EIO,
 				"fusermount3 -u %s failed (is it busy? close "
@@ -498,8 +497,7 @@ static int run_fusermount(const char *abs, int lazy, struct wfs_err *err)
 	return 0;
 }
 
-int wfs_umount(const char *target, int lazy, double wait_s,
-	       struct wfs_err *err)
+int wfs_umount(const char *target, int lazy, double wait_s, struct wfs_err *err)
 {
 	struct sockaddr_un sa;
 	socklen_t len;

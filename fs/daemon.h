@@ -30,13 +30,13 @@
 #include "util.h"
 
 struct wfs_mount_opts {
-	const char *cache;   /* NULL: the cache named in the view */
+	const char *cache; /* NULL: the cache named in the view */
 	const char *target;
 	int foreground;
 	int allow_other, ro, debug;
 	int threads;
 	double timeout;
-	int readdirplus;     /* 0 no, 1 auto, 2 yes */
+	int readdirplus; /* 0 no, 1 auto, 2 yes */
 	const char *log;
 	unsigned maxfds;
 	unsigned spin_us;

@@ -165,6 +165,8 @@ void wfs_b64url_nopad(const uint8_t *in, size_t len, char *out)
 	while (n > 0 && tmp[n - 1] == '=')
 		n--;
 	for (int i = 0; i < n; i++)
-		out[i] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : (char)tmp[i];
+		out[i] = tmp[i] == '+'	 ? '-'
+			 : tmp[i] == '/' ? '_'
+					 : (char)tmp[i];
 	out[n] = '\0';
 }

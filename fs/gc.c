@@ -133,7 +133,8 @@ static int check_tree(const struct wfs_digest *id, void *arg)
 			t->v->st->missing_blobs++;
 			say(t->v->report, t->v->arg,
 			    "%s/trees/%s.tree (%s %s): %s: blob %s is missing",
-			    t->c->path, hex, wfs_tree_str(&tr, tr.hdr->name_off),
+			    t->c->path, hex,
+			    wfs_tree_str(&tr, tr.hdr->name_off),
 			    wfs_tree_str(&tr, tr.hdr->version_off),
 			    wfs_tree_path(&tr, e), bh);
 		}
@@ -142,8 +143,8 @@ static int check_tree(const struct wfs_digest *id, void *arg)
 	return 0;
 }
 
-int wfs_verify(struct wfs_cache *c, int repair, wfs_report_fn report,
-	       void *arg, struct wfs_verify_stats *st)
+int wfs_verify(struct wfs_cache *c, int repair, wfs_report_fn report, void *arg,
+	       struct wfs_verify_stats *st)
 {
 	struct vctx v = { repair, report, arg, st };
 	struct tctx t = { c, &v };
@@ -220,7 +221,8 @@ static int scan_views(struct gctx *g)
 
 		if (de->d_name[0] == '.')
 			continue;
-		n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		n = readlinkat(dirfd(d), de->d_name, target,
+			       sizeof(target) - 1);
 		if (n < 0)
 			continue;
 		target[n] = '\0';
@@ -233,8 +235,10 @@ static int scan_views(struct gctx *g)
 		if (vrc == -ENOENT || vrc == -ENOTDIR ||
 		    (!vrc && (!v.cache || !realpath(v.cache, real) ||
 			      strcmp(real, g->cache_real)))) {
-			say(g->report, g->arg, "%s: no view using this cache any "
-			    "more; forgetting it", target);
+			say(g->report, g->arg,
+			    "%s: no view using this cache any "
+			    "more; forgetting it",
+			    target);
 			g->st->views_dropped++;
 			if (!g->dry_run)
 				unlinkat(dirfd(d), de->d_name, 0);
@@ -245,7 +249,8 @@ static int scan_views(struct gctx *g)
 		if (vrc) {
 			/* Cannot tell what it needs: free nothing. */
 			rc = vrc;
-			say(g->report, g->arg, "%s: cannot read the view (%s); "
+			say(g->report, g->arg,
+			    "%s: cannot read the view (%s); "
 			    "gc stops without freeing anything",
 			    target, err.msg[0] ? err.msg : strerror(-vrc));
 			break;
@@ -337,8 +342,12 @@ static void sweep_tmp(struct gctx *g)
 int wfs_gc(struct wfs_cache *c, int prune, int dry_run, wfs_report_fn report,
 	   void *arg, struct wfs_gc_stats *st)
 {
-	struct gctx g = { .c = c, .prune = prune, .dry_run = dry_run,
-			  .report = report, .arg = arg, .st = st };
+	struct gctx g = { .c = c,
+			  .prune = prune,
+			  .dry_run = dry_run,
+			  .report = report,
+			  .arg = arg,
+			  .st = st };
 	int rc;
 
 	memset(st, 0, sizeof(*st));

@@ -24,8 +24,8 @@ struct wfs_verify_stats {
 	uint64_t blobs, bad_blobs, trees, bad_trees, missing_blobs;
 };
 
-int wfs_verify(struct wfs_cache *c, int repair, wfs_report_fn report,
-	       void *arg, struct wfs_verify_stats *st);
+int wfs_verify(struct wfs_cache *c, int repair, wfs_report_fn report, void *arg,
+	       struct wfs_verify_stats *st);
 
 struct wfs_gc_stats {
 	uint64_t views, views_dropped, trees, trees_removed;

@@ -55,8 +55,12 @@ static int run_pool(struct wfs_cache *c, struct wfs_ingest_item *items,
 		    size_t n, int jobs, const struct wfs_ingest_opts *opts,
 		    wfs_ingest_progress_fn progress, void *arg)
 {
-	struct pool pl = { .cache = c, .items = items, .n = n, .opts = opts,
-			   .progress = progress, .arg = arg };
+	struct pool pl = { .cache = c,
+			   .items = items,
+			   .n = n,
+			   .opts = opts,
+			   .progress = progress,
+			   .arg = arg };
 	pthread_t *th;
 	size_t nth;
 
@@ -106,7 +110,8 @@ static int wheel_key(const char *source, struct wfs_digest *key)
 		return rc;
 	}
 	if (st.st_size > 0) {
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+			   0);
 		if (map == MAP_FAILED) {
 			rc = -errno;
 			close(fd);
@@ -164,7 +169,8 @@ static int lookup(struct wfs_cache *c, int idxfd, const struct wfs_digest *key,
 	for (uint32_t i = 0; ok && i < t.hdr->n_entries; i++) {
 		if (!S_ISREG(t.ents[i].mode))
 			continue;
-		wfs_cache_blob_rel((const struct wfs_digest *)t.ents[i].digest, rel);
+		wfs_cache_blob_rel((const struct wfs_digest *)t.ents[i].digest,
+				   rel);
 		if (fstatat(c->blobsfd, rel, &st, 0) < 0)
 			ok = 0;
 		it->res.files++;
@@ -185,7 +191,8 @@ static int lookup(struct wfs_cache *c, int idxfd, const struct wfs_digest *key,
 }
 
 /* Publish key -> tree (a symlink, renamed into place). */
-static void remember(struct wfs_cache *c, int idxfd, const struct wfs_digest *key,
+static void remember(struct wfs_cache *c, int idxfd,
+		     const struct wfs_digest *key,
 		     const struct wfs_digest *tree)
 {
 	char hex[WFS_DIGEST_HEX + 1], thex[WFS_DIGEST_HEX + 1], tmp[64];
@@ -226,7 +233,8 @@ int wfs_ingest_many(struct wfs_cache *c, struct wfs_ingest_item *items,
 			       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; i < n; i++) {
 		haskey[i] = wheel_key(items[i].source, &keys[i]) == 0;
-		if (haskey[i] && idxfd >= 0 && lookup(c, idxfd, &keys[i], &items[i]))
+		if (haskey[i] && idxfd >= 0 &&
+		    lookup(c, idxfd, &keys[i], &items[i]))
 			continue;
 		miss[nmiss] = items[i];
 		from[nmiss++] = i;

@@ -32,9 +32,9 @@ static int pyc_of(const char *u, char *const *v, size_t n)
 		return 0;
 	dl = (size_t)(name - 12 - u);
 	for (dot = strchr(name, '.'); dot; dot = strchr(dot + 1, '.')) {
-		if (dot == name || snprintf(src, sizeof(src), "%.*s%.*s.py",
-					    (int)dl, u, (int)(dot - name), name) >=
-					   (int)sizeof(src))
+		if (dot == name ||
+		    snprintf(src, sizeof(src), "%.*s%.*s.py", (int)dl, u,
+			     (int)(dot - name), name) >= (int)sizeof(src))
 			continue;
 		if (wfs_sorted_has(v, n, src))
 			return 1;
@@ -46,14 +46,14 @@ static int pyc_of(const char *u, char *const *v, size_t n)
 
 struct dist {
 	const struct wfs_install_src *src; /* NULL for uninstall */
-	struct wfs_tree tree;              /* the new version */
+	struct wfs_tree tree;		   /* the new version */
 	struct wfs_plan plan;
 	int have_tree, have_plan;
-	int have_old, same;                /* replacing; by the same tree */
+	int have_old, same; /* replacing; by the same tree */
 	struct wfs_tree old;
 	char *old_version;
-	struct wfs_strset rm;              /* VENV-relative paths to remove */
-	char *rm_last;                     /* the old RECORD, removed last */
+	struct wfs_strset rm; /* VENV-relative paths to remove */
+	char *rm_last;	      /* the old RECORD, removed last */
 };
 
 struct ctx {
@@ -62,8 +62,8 @@ struct ctx {
 	struct wfs_view *view;
 	const struct wfs_install_opts *o;
 	struct wfs_err *err;
-	char site_v[80];                   /* "lib/pythonX.Y/site-packages" */
-	struct wfs_strset upper;           /* upper files, site-relative */
+	char site_v[80];	 /* "lib/pythonX.Y/site-packages" */
+	struct wfs_strset upper; /* upper files, site-relative */
 	struct dist *d;
 	size_t n;
 };
@@ -117,7 +117,8 @@ static int plan_removal(struct ctx *x, struct dist *d, const struct wfs_tree *t,
 	}
 	for (size_t i = 0; !rc && i < rec.n; i++) {
 		const char *s;
-		if (wfs_record_target(x->site_v, rec.rows[i].path, vp, sizeof(vp)))
+		if (wfs_record_target(x->site_v, rec.rows[i].path, vp,
+				      sizeof(vp)))
 			continue; /* absolute or escaping: never touched */
 		s = wfs_in_site(x->site_v, vp);
 		rc = s ? wfs_ss_add(&inside, s) : wfs_ss_add(&cand, vp);
@@ -180,18 +181,21 @@ static int write_pfile(struct ctx *x, const struct wfs_pfile *f)
 	if (rc)
 		;
 	else if (f->kind == WFS_PF_BUF)
-		rc = wfs_buf_write_atomic(fd, rel, f->buf.data, f->buf.len, f->mode);
+		rc = wfs_buf_write_atomic(fd, rel, f->buf.data, f->buf.len,
+					  f->mode);
 	else if (f->kind == WFS_PF_LINK)
 		rc = wfs_symlink_atomic(fd, rel, f->target);
 	else
 		rc = wfs_copy_blob_atomic(x->c, &f->blob, fd, rel, f->mode);
 	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->path, f->path,
-			     strerror(-rc)) : 0;
+			     strerror(-rc))
+		  : 0;
 }
 
 /* Remove one VENV-relative file; its parents become candidates for
  * removal when empty (never the top level, nor site-packages and up). */
-static int remove_file(struct ctx *x, const char *vpath, struct wfs_strset *dirs)
+static int remove_file(struct ctx *x, const char *vpath,
+		       struct wfs_strset *dirs)
 {
 	const char *rel, *base;
 	char dir[WFS_VPATH_MAX];
@@ -201,8 +205,9 @@ static int remove_file(struct ctx *x, const char *vpath, struct wfs_strset *dirs
 	pfd = wfs_parent_beneath(fd, rel, &base);
 	if (pfd < 0) /* gone, or behind a symlink: not ours to touch */
 		return pfd == -ENOENT || pfd == -ENOTDIR || pfd == -EXDEV
-			       ? 0 : wfs_errf(x->err, pfd, "%s/%s: %s", x->v->path,
-					      vpath, strerror(-pfd));
+			       ? 0
+			       : wfs_errf(x->err, pfd, "%s/%s: %s", x->v->path,
+					  vpath, strerror(-pfd));
 	if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT && errno != EISDIR &&
 	    errno != ENOTDIR)
 		rc = wfs_errf(x->err, -errno, "%s/%s: %s", x->v->path, vpath,
@@ -216,8 +221,9 @@ static int remove_file(struct ctx *x, const char *vpath, struct wfs_strset *dirs
 	snprintf(dir, sizeof(dir), "%s", vpath);
 	for (char *s = strrchr(dir, '/'); s; s = strrchr(dir, '/')) {
 		*s = '\0';
-		if (!strchr(dir, '/') || (strlen(dir) <= strlen(x->site_v) &&
-					  !strncmp(x->site_v, dir, strlen(dir))))
+		if (!strchr(dir, '/') ||
+		    (strlen(dir) <= strlen(x->site_v) &&
+		     !strncmp(x->site_v, dir, strlen(dir))))
 			break;
 		if (wfs_ss_add(dirs, dir))
 			return -ENOMEM;
@@ -278,10 +284,12 @@ static int write_dist(struct ctx *x, struct dist *d)
 	if (!rc)
 		rc = wfs_mkparents(fd, rel);
 	if (!rc)
-		rc = wfs_buf_write_atomic(fd, rel, rec.data ? rec.data : "", rec.len, 0644);
+		rc = wfs_buf_write_atomic(fd, rel, rec.data ? rec.data : "",
+					  rec.len, 0644);
 	wfs_buf_free(&rec);
 	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->path, path,
-			     strerror(-rc)) : 0;
+			     strerror(-rc))
+		  : 0;
 }
 
 /* Whiteouts and opaque directories (upper.h) over a new tree's paths and
@@ -298,7 +306,8 @@ static int clear_whiteouts(struct ctx *x)
 	for (size_t k = 0; k < x->n && !rc && w.n; k++) {
 		const struct wfs_plan *p = &x->d[k].plan;
 		for (size_t i = 0; i < p->nv && !rc; i++) {
-			snprintf(path, sizeof(path), "%s/%s", x->v->site, p->vpaths[i]);
+			snprintf(path, sizeof(path), "%s/%s", x->v->site,
+				 p->vpaths[i]);
 			for (char *s = path + strlen(path); s && !rc;) {
 				*s = '\0';
 				if (wfs_wo_get(&w, path) != WFS_WO_NONE)
@@ -309,7 +318,8 @@ static int clear_whiteouts(struct ctx *x)
 	}
 	wfs_wo_free(&w);
 	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->lib,
-			     WFS_WHITEOUTS_FILE, strerror(-rc)) : 0;
+			     WFS_WHITEOUTS_FILE, strerror(-rc))
+		  : 0;
 }
 
 /* ---- the commands ------------------------------------------------------- */
@@ -347,7 +357,8 @@ static int scan_upper(struct ctx *x)
 	return 0;
 }
 
-static int keep_set(struct ctx *x, const struct dist *d, struct wfs_strset *keep)
+static int keep_set(struct ctx *x, const struct dist *d,
+		    struct wfs_strset *keep)
 {
 	char path[WFS_VPATH_MAX];
 	int rc = 0;
@@ -355,7 +366,8 @@ static int keep_set(struct ctx *x, const struct dist *d, struct wfs_strset *keep
 	for (size_t i = 0; !rc && i < d->plan.n; i++)
 		if (!d->plan.f[i].dropped)
 			rc = wfs_ss_add(keep, d->plan.f[i].path);
-	snprintf(path, sizeof(path), "%s/%s/RECORD", x->site_v, d->plan.distinfo);
+	snprintf(path, sizeof(path), "%s/%s/RECORD", x->site_v,
+		 d->plan.distinfo);
 	if (!rc)
 		rc = wfs_ss_add(keep, path);
 	wfs_ss_sort(keep);
@@ -376,17 +388,20 @@ static int prepare(struct ctx *x, const struct wfs_install_src *srcs)
 	}
 	for (size_t i = 0; i < x->n && !rc; i++)
 		for (size_t j = i + 1; j < x->n && !rc; j++) {
-			wfs_wheel_normalize(wfs_tree_str(&x->d[i].tree,
-							 x->d[i].tree.hdr->name_off),
-					    a, sizeof(a));
-			wfs_wheel_normalize(wfs_tree_str(&x->d[j].tree,
-							 x->d[j].tree.hdr->name_off),
-					    b, sizeof(b));
+			wfs_wheel_normalize(
+				wfs_tree_str(&x->d[i].tree,
+					     x->d[i].tree.hdr->name_off),
+				a, sizeof(a));
+			wfs_wheel_normalize(
+				wfs_tree_str(&x->d[j].tree,
+					     x->d[j].tree.hdr->name_off),
+				b, sizeof(b));
 			if (!strcmp(a, b))
 				rc = wfs_errf(x->err, -EINVAL,
 					      "%s and %s are both %s: install "
 					      "one version at a time",
-					      srcs[i].source, srcs[j].source, a);
+					      srcs[i].source, srcs[j].source,
+					      a);
 		}
 	for (size_t i = 0; i < x->n && !rc; i++) {
 		struct dist *d = &x->d[i];
@@ -418,11 +433,11 @@ static int prepare(struct ctx *x, const struct wfs_install_src *srcs)
 
 int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		struct wfs_view *view, const struct wfs_install_src *srcs,
-		size_t n, const struct wfs_install_opts *o,
-		struct wfs_err *err)
+		size_t n, const struct wfs_install_opts *o, struct wfs_err *err)
 {
-	struct ctx x = { .v = venv, .c = c, .view = view, .o = o, .err = err,
-			 .n = n };
+	struct ctx x = {
+		.v = venv, .c = c, .view = view, .o = o, .err = err, .n = n
+	};
 	struct wfs_composed cv = { 0 };
 	struct wfs_exist *ex = NULL;
 	struct wfs_plan **plans = NULL;
@@ -441,11 +456,13 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		if (rc == -EEXIST) { /* name the venv's path */
 			char msg[sizeof(err->msg)];
 			snprintf(msg, sizeof(msg), "%s", err->msg);
-			snprintf(err->msg, sizeof(err->msg), "%s/%.900s%s", venv->lib,
-				 msg, o && o->force_overwrite
-					      ? " (--force-overwrite cannot "
-						"override a conflict in site-packages)"
-					      : "");
+			snprintf(err->msg, sizeof(err->msg), "%s/%.900s%s",
+				 venv->lib, msg,
+				 o && o->force_overwrite
+					 ? " (--force-overwrite cannot "
+					   "override a conflict in "
+					   "site-packages)"
+					 : "");
 		}
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -459,7 +476,8 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		plans[i] = &x.d[i].plan;
 	if (!rc)
 		rc = wfs_install_conflicts(venv, plans, n, &cv,
-					   o && o->force_overwrite, &ex, &nex, err);
+					   o && o->force_overwrite, &ex, &nex,
+					   err);
 	if (!rc)
 		rc = scan_upper(&x);
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -493,7 +511,8 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct dist *d = &x.d[i];
 		if (!d->have_old)
-			report(&x, "installed %s %s", d->plan.name, d->plan.version);
+			report(&x, "installed %s %s", d->plan.name,
+			       d->plan.version);
 		else if (d->same)
 			report(&x, "reinstalled %s %s", d->plan.name,
 			       d->plan.version);
@@ -531,7 +550,8 @@ int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
 			break;
 		}
 		for (size_t j = 0; j < x.n && !dup; j++)
-			dup = wfs_digest_equal(&x.d[j].tree.id, &view->dists[k].tree);
+			dup = wfs_digest_equal(&x.d[j].tree.id,
+					       &view->dists[k].tree);
 		if (dup)
 			continue;
 		struct dist *d = &x.d[x.n];
@@ -557,7 +577,8 @@ int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
 		rc = wfs_venv_commit(venv, view, err);
 	for (size_t i = 0; i < x.n && !rc; i++) {
 		const struct wfs_tree *t = &x.d[i].tree;
-		report(&x, "uninstalled %s %s", wfs_tree_str(t, t->hdr->name_off),
+		report(&x, "uninstalled %s %s",
+		       wfs_tree_str(t, t->hdr->name_off),
 		       wfs_tree_str(t, t->hdr->version_off));
 	}
 	if (rc && !err->msg[0])

@@ -55,11 +55,11 @@
 #include "view.h"
 
 struct wfs_install_src {
-	const char *source;   /* as given, for messages */
-	const char *whl_abs;  /* absolute path of a .whl (direct_url.json), or
+	const char *source;  /* as given, for messages */
+	const char *whl_abs; /* absolute path of a .whl (direct_url.json), or
 			       * NULL (an unpacked wheel directory) */
 	struct wfs_digest tree;
-	int requested;        /* write REQUESTED */
+	int requested; /* write REQUESTED */
 };
 
 struct wfs_install_opts {

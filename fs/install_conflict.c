@@ -47,7 +47,8 @@ static int staying(const struct wfs_venv *v, const char *site_v,
 		int mine = 0;
 		wfs_wheel_normalize(name, norm, sizeof(norm));
 		for (size_t k = 0; k < n && !mine; k++) {
-			wfs_wheel_normalize(plans[k]->name, other, sizeof(other));
+			wfs_wheel_normalize(plans[k]->name, other,
+					    sizeof(other));
 			mine = !strcmp(norm, other);
 		}
 		if (mine)
@@ -59,7 +60,8 @@ static int staying(const struct wfs_venv *v, const char *site_v,
 			continue; /* nothing known: nothing to claim */
 		for (size_t r = 0; r < rec.n && !rc; r++)
 			if (!wfs_record_target(site_v, rec.rows[r].path, vp,
-					       sizeof(vp)) && !wfs_in_site(site_v, vp))
+					       sizeof(vp)) &&
+			    !wfs_in_site(site_v, vp))
 				rc = wfs_ss_add(&e->paths, vp);
 		wfs_record_free(&rec);
 	}
@@ -91,15 +93,19 @@ int wfs_install_conflicts(const struct wfs_venv *v,
 				if (f->dropped || wfs_in_site(site_v, f->path))
 					continue;
 				if (pass)
-					cl[ncl++] = (struct claim){ f->path, (long)k, f };
+					cl[ncl++] =
+						(struct claim){ f->path,
+								(long)k, f };
 				else
 					cap++;
 			}
 		for (size_t k = 0; k < *nex; k++)
 			for (size_t i = 0; i < ex[k].paths.n; i++) {
 				if (pass)
-					cl[ncl++] = (struct claim){ ex[k].paths.v[i],
-								    -1 - (long)k, NULL };
+					cl[ncl++] = (struct claim){
+						ex[k].paths.v[i], -1 - (long)k,
+						NULL
+					};
 				else
 					cap++;
 			}
@@ -117,7 +123,8 @@ int wfs_install_conflicts(const struct wfs_venv *v,
 		for (size_t k = i; k < j; k++) {
 			several |= cl[k].who != first;
 			if (cl[k].who >= 0)
-				winner = cl[k].who; /* sorted: the last new one */
+				winner =
+					cl[k].who; /* sorted: the last new one */
 		}
 		if (!several || winner < 0) {
 			i = j;
@@ -127,11 +134,12 @@ int wfs_install_conflicts(const struct wfs_venv *v,
 			if (cl[k].who != winner)
 				other = cl[k].who;
 		if (!force) {
-			rc = wfs_errf(err, -EEXIST,
-				      "%s/%s: claimed by both %s and %s "
-				      "(--force-overwrite lets the later one win)",
-				      v->path, cl[i].path, who_name(plans, ex, other),
-				      who_name(plans, ex, winner));
+			rc = wfs_errf(
+				err, -EEXIST,
+				"%s/%s: claimed by both %s and %s "
+				"(--force-overwrite lets the later one win)",
+				v->path, cl[i].path, who_name(plans, ex, other),
+				who_name(plans, ex, winner));
 			break;
 		}
 		for (size_t k = i; k < j && !rc; k++) {
@@ -140,7 +148,8 @@ int wfs_install_conflicts(const struct wfs_venv *v,
 			if (cl[k].who >= 0)
 				cl[k].pf->dropped = 1;
 			else
-				rc = wfs_ss_add(&ex[-1 - cl[k].who].drop, cl[k].path);
+				rc = wfs_ss_add(&ex[-1 - cl[k].who].drop,
+						cl[k].path);
 		}
 		i = j;
 	}
@@ -168,12 +177,13 @@ int wfs_install_drop_rows(const struct wfs_venv *v, struct wfs_exist *e,
 	}
 	snprintf(path, sizeof(path), "%s/%s/RECORD", v->site, e->di);
 	if (!rc)
-		rc = wfs_buf_write_atomic(v->libfd, path, out.data ? out.data : "",
-					  out.len, 0644);
+		rc = wfs_buf_write_atomic(v->libfd, path,
+					  out.data ? out.data : "", out.len,
+					  0644);
 	wfs_record_free(&rec);
 	wfs_buf_free(&out);
-	return rc ? wfs_errf(err, rc, "%s/%s: %s", v->lib, path,
-			     strerror(-rc)) : 0;
+	return rc ? wfs_errf(err, rc, "%s/%s: %s", v->lib, path, strerror(-rc))
+		  : 0;
 }
 
 void wfs_exist_free(struct wfs_exist *ex, size_t n)

@@ -29,26 +29,26 @@
 enum { WFS_PF_BLOB, WFS_PF_BUF, WFS_PF_LINK };
 
 struct wfs_pfile {
-	char *path;       /* VENV-relative ("bin/tool") */
+	char *path;	  /* VENV-relative ("bin/tool") */
 	char *wheel_path; /* the tree path it comes from; NULL: generated */
-	int kind;         /* WFS_PF_* */
-	mode_t mode;      /* 0755 or 0644 */
+	int kind;	  /* WFS_PF_* */
+	mode_t mode;	  /* 0755 or 0644 */
 	struct wfs_digest blob; /* WFS_PF_BLOB */
-	struct wfs_buf buf;     /* WFS_PF_BUF content */
-	char *target;           /* WFS_PF_LINK */
-	char hash[64];    /* RECORD hash when computed here, else "" (the
+	struct wfs_buf buf;	/* WFS_PF_BUF content */
+	char *target;		/* WFS_PF_LINK */
+	char hash[64];		/* RECORD hash when computed here, else "" (the
 			   * wheel's RECORD row is used) */
 	int64_t size;
-	int dropped;      /* lost to another distribution */
+	int dropped; /* lost to another distribution */
 };
 
 struct wfs_plan {
 	const struct wfs_tree *t;
 	const char *name, *version, *distinfo; /* in t */
-	char site_v[80];  /* "lib/pythonX.Y/site-packages" */
+	char site_v[80]; /* "lib/pythonX.Y/site-packages" */
 	struct wfs_pfile *f;
 	size_t n, cap;
-	char **vpaths;    /* the tree's files in the view, site-relative,
+	char **vpaths; /* the tree's files in the view, site-relative,
 			   * sorted (pointers into arena) */
 	size_t nv;
 	struct wfs_buf arena;
@@ -86,8 +86,8 @@ int wfs_pf_gen(struct wfs_plan *p, const char *path, const void *data,
 int wfs_sha256_row(const void *buf, size_t len, char *hash);
 
 /* Read a blob whole (at most max bytes; -EFBIG beyond). */
-int wfs_blob_read(struct wfs_cache *c, const struct wfs_digest *d,
-		  size_t max, char **buf, size_t *len);
+int wfs_blob_read(struct wfs_cache *c, const struct wfs_digest *d, size_t max,
+		  char **buf, size_t *len);
 
 /* ---- install_scripts.c ---- */
 
@@ -97,7 +97,7 @@ int wfs_shebang(const char *exe, struct wfs_buf *out);
 
 struct wfs_ep {
 	char *name, *value; /* into the parsed text */
-	int gui;            /* gui_scripts, else console_scripts */
+	int gui;	    /* gui_scripts, else console_scripts */
 };
 /* Parse entry_points.txt (modified in place) into a malloc'd array. */
 int wfs_eps_parse(char *text, struct wfs_ep **out, size_t *nout);
@@ -143,8 +143,8 @@ int wfs_scan_files(int fd, const char *rel, struct wfs_strset *out);
 int wfs_mkparents(int fd, const char *rel);
 /* Write fd/rel atomically: a temp file next to it, hidden by the mount
  * (WFS_UPPER_TMP_PREFIX), renamed into place. */
-int wfs_buf_write_atomic(int fd, const char *rel, const void *data,
-			 size_t len, mode_t mode);
+int wfs_buf_write_atomic(int fd, const char *rel, const void *data, size_t len,
+			 mode_t mode);
 /* Copy a blob to fd/rel atomically (temp + rename), with mode. */
 int wfs_copy_blob_atomic(struct wfs_cache *c, const struct wfs_digest *d,
 			 int fd, const char *rel, mode_t mode);
@@ -153,10 +153,10 @@ int wfs_symlink_atomic(int fd, const char *rel, const char *target);
 
 /* ---- install_conflict.c ---- */
 
-struct wfs_exist {       /* a distribution of the view that stays */
-	const char *name, *di;   /* in its tree */
+struct wfs_exist {		 /* a distribution of the view that stays */
+	const char *name, *di;	 /* in its tree */
 	struct wfs_strset paths; /* its real files outside site-packages */
-	struct wfs_strset drop;  /* lost to a new distribution */
+	struct wfs_strset drop;	 /* lost to a new distribution */
 };
 /* Check the real files of plans against each other and against the
  * distributions of cv that stay (filled into *ex, free with

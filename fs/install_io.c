@@ -158,8 +158,8 @@ static int tmp_open(int fd, const char *rel, char *tmp, size_t len, mode_t mode)
 	return -EEXIST;
 }
 
-int wfs_buf_write_atomic(int fd, const char *rel, const void *data,
-			 size_t len, mode_t mode)
+int wfs_buf_write_atomic(int fd, const char *rel, const void *data, size_t len,
+			 mode_t mode)
 {
 	char tmp[WFS_VPATH_MAX + 64];
 	int out = tmp_open(fd, rel, tmp, sizeof(tmp), mode), rc;
@@ -179,7 +179,7 @@ int wfs_buf_write_atomic(int fd, const char *rel, const void *data,
 }
 
 int wfs_copy_blob_atomic(struct wfs_cache *c, const struct wfs_digest *d,
-			    int fd, const char *rel, mode_t mode)
+			 int fd, const char *rel, mode_t mode)
 {
 	char tmp[WFS_VPATH_MAX + 64], buf[65536];
 	int in = wfs_cache_open_blob(c, d), out, rc = 0, plain = 0;
@@ -193,9 +193,11 @@ int wfs_copy_blob_atomic(struct wfs_cache *c, const struct wfs_digest *d,
 		return out;
 	}
 	for (;;) {
-		n = plain ? -1 : copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-		if (n < 0 && !plain && (errno == EXDEV || errno == EINVAL ||
-					errno == ENOSYS || errno == EOPNOTSUPP)) {
+		n = plain ? -1
+			  : copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n < 0 && !plain &&
+		    (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+		     errno == EOPNOTSUPP)) {
 			plain = 1;
 			continue;
 		}
@@ -249,4 +251,3 @@ int wfs_mkparents(int fd, const char *rel)
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
 	return wfs_mkdirs(fd, dir, 0755);
 }
-

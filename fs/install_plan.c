@@ -32,8 +32,8 @@ int wfs_sha256_row(const void *buf, size_t len, char *hash)
 	return 0;
 }
 
-int wfs_blob_read(struct wfs_cache *c, const struct wfs_digest *d,
-		  size_t max, char **buf, size_t *len)
+int wfs_blob_read(struct wfs_cache *c, const struct wfs_digest *d, size_t max,
+		  char **buf, size_t *len)
 {
 	struct stat st;
 	ssize_t n;
@@ -92,7 +92,7 @@ static struct wfs_pfile *pf_add(struct wfs_plan *p, const char *path,
 
 /* A generated file: content in memory, hash computed. */
 int wfs_pf_gen(struct wfs_plan *p, const char *path, const void *data,
-		  size_t len, mode_t mode)
+	       size_t len, mode_t mode)
 {
 	struct wfs_pfile *f = pf_add(p, path, NULL, WFS_PF_BUF, mode);
 
@@ -108,9 +108,11 @@ static int direct_url(struct wfs_plan *p, const char *dir, const char *whl)
 {
 	struct wfs_buf b = { 0 };
 	char path[WFS_VPATH_MAX];
-	int rc = wfs_buf_printf(&b, "{\"archive_info\": {}, \"url\": \"file://");
+	int rc =
+		wfs_buf_printf(&b, "{\"archive_info\": {}, \"url\": \"file://");
 
-	for (const unsigned char *s = (const unsigned char *)whl; !rc && *s; s++)
+	for (const unsigned char *s = (const unsigned char *)whl; !rc && *s;
+	     s++)
 		rc = isalnum(*s) || strchr("_.-~/", *s)
 			     ? wfs_buf_append(&b, s, 1)
 			     : wfs_buf_printf(&b, "%%%02X", *s);
@@ -150,8 +152,8 @@ static int script(struct wfs_plan *p, struct wfs_cache *c, const char *exe,
 		f->size = (int64_t)e->size;
 		return 0;
 	}
-	rc = wfs_blob_read(c, (const struct wfs_digest *)e->digest,
-			   256u << 20, &buf, &len);
+	rc = wfs_blob_read(c, (const struct wfs_digest *)e->digest, 256u << 20,
+			   &buf, &len);
 	if (rc)
 		return rc;
 	f = pf_add(p, dest, wp, WFS_PF_BUF, 0755);
@@ -239,8 +241,8 @@ int wfs_plan_build(struct wfs_plan *p, struct wfs_cache *c,
 	dl = strlen(p->distinfo) - strlen(".dist-info");
 
 	if ((rc = read_meta(p, c, "RECORD", &rec, &reclen)) ||
-	    (rec && (rc = wfs_record_parse(rec, reclen, "RECORD", &p->wrec,
-					   err))) ||
+	    (rec &&
+	     (rc = wfs_record_parse(rec, reclen, "RECORD", &p->wrec, err))) ||
 	    (rc = read_meta(p, c, "entry_points.txt", &eptext, &eplen)) ||
 	    (eptext && (rc = wfs_eps_parse(eptext, &eps, &neps)))) {
 		rc = wfs_errf(err, rc, "%s: %s: %s", p->name, p->distinfo,
@@ -253,7 +255,8 @@ int wfs_plan_build(struct wfs_plan *p, struct wfs_cache *c,
 		struct wfs_pfile *f;
 		if (S_ISDIR(e->mode))
 			continue;
-		if (strncmp(wp, p->distinfo, dl) || strncmp(wp + dl, ".data/", 6)) {
+		if (strncmp(wp, p->distinfo, dl) ||
+		    strncmp(wp + dl, ".data/", 6)) {
 			if (strncmp(wp, p->distinfo, dl + 10) ||
 			    strcmp(wp + dl + 10, "/RECORD"))
 				rc = add_vpath(p, wp);
@@ -262,8 +265,10 @@ int wfs_plan_build(struct wfs_plan *p, struct wfs_cache *c,
 		scheme = wp + dl + 6;
 		sub = strchr(scheme, '/');
 		if (!sub) {
-			rc = wfs_errf(err, -EINVAL, "%s: %s: not inside a scheme "
-				      "directory of .data", p->name, wp);
+			rc = wfs_errf(err, -EINVAL,
+				      "%s: %s: not inside a scheme "
+				      "directory of .data",
+				      p->name, wp);
 			break;
 		}
 		sub++;
@@ -274,39 +279,46 @@ int wfs_plan_build(struct wfs_plan *p, struct wfs_cache *c,
 		}
 		if (!strncmp(scheme, "scripts/", 8)) {
 			const char *base = strrchr(sub, '/');
-			if (wfs_eps_is_wrapper(base ? base + 1 : sub, eps, neps))
+			if (wfs_eps_is_wrapper(base ? base + 1 : sub, eps,
+					       neps))
 				continue;
 			snprintf(dest, sizeof(dest), "bin/%s", sub);
 		} else if (!strncmp(scheme, "headers/", 8)) {
-			snprintf(dest, sizeof(dest), "include/site/python%s/%s/%s",
-				 v->python, hname, sub);
+			snprintf(dest, sizeof(dest),
+				 "include/site/python%s/%s/%s", v->python,
+				 hname, sub);
 		} else if (!strncmp(scheme, "data/", 5)) {
 			snprintf(dest, sizeof(dest), "%s", sub);
 			if (!strcmp(dest, "lib/" WFS_STATE_DIR) ||
 			    !strncmp(dest, "lib/" WFS_STATE_DIR "/", 12)) {
-				rc = wfs_errf(err, -EINVAL, "%s: %s: would overwrite "
-					      "wheelfs's own state", p->name, wp);
+				rc = wfs_errf(err, -EINVAL,
+					      "%s: %s: would overwrite "
+					      "wheelfs's own state",
+					      p->name, wp);
 				break;
 			}
 		} else {
-			rc = wfs_errf(err, -EINVAL, "%s: %s: unknown .data scheme "
-				      "(purelib, platlib, scripts, headers, data)",
-				      p->name, wp);
+			rc = wfs_errf(
+				err, -EINVAL,
+				"%s: %s: unknown .data scheme "
+				"(purelib, platlib, scripts, headers, data)",
+				p->name, wp);
 			break;
 		}
 		if (strlen(dest) >= WFS_VPATH_MAX) {
-			rc = wfs_errf(err, -ENAMETOOLONG, "%s: %s: path too long",
-				      p->name, wp);
+			rc = wfs_errf(err, -ENAMETOOLONG,
+				      "%s: %s: path too long", p->name, wp);
 			break;
 		}
 		if (S_ISREG(e->mode) && !strncmp(scheme, "scripts/", 8)) {
 			rc = script(p, c, exe, e, wp, dest);
 			if (rc)
-				rc = wfs_errf(err, rc, "%s: %s: %s", p->name, wp,
-					      strerror(-rc));
+				rc = wfs_errf(err, rc, "%s: %s: %s", p->name,
+					      wp, strerror(-rc));
 			continue;
 		}
-		f = pf_add(p, dest, wp, S_ISLNK(e->mode) ? WFS_PF_LINK : WFS_PF_BLOB,
+		f = pf_add(p, dest, wp,
+			   S_ISLNK(e->mode) ? WFS_PF_LINK : WFS_PF_BLOB,
 			   (e->mode & 0111) ? 0755 : 0644);
 		if (!f) {
 			rc = -ENOMEM;
@@ -369,4 +381,3 @@ void wfs_plan_free(struct wfs_plan *p)
 	wfs_record_free(&p->wrec);
 	memset(p, 0, sizeof(*p));
 }
-

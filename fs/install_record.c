@@ -105,7 +105,8 @@ struct row {
 
 static int cmp_row(const void *a, const void *b)
 {
-	return strcmp(((const struct row *)a)->path, ((const struct row *)b)->path);
+	return strcmp(((const struct row *)a)->path,
+		      ((const struct row *)b)->path);
 }
 
 static int cmp_pf_wheel(const void *a, const void *b)
@@ -162,21 +163,25 @@ int wfs_plan_record(const struct wfs_plan *p, struct wfs_buf *out)
 			continue;
 		}
 		key.wheel_path = r->path;
-		struct wfs_pfile **hit = nby ? bsearch(&kp, by, nby, sizeof(*by),
-						       cmp_pf_wheel) : NULL;
+		struct wfs_pfile **hit =
+			nby ? bsearch(&kp, by, nby, sizeof(*by), cmp_pf_wheel)
+			    : NULL;
 		if (!hit) /* not installed: an entry-point wrapper, dropped */
 			continue;
-		rc = wfs_record_relpath(p->site_v, (*hit)->path, rp, sizeof(rp));
+		rc = wfs_record_relpath(p->site_v, (*hit)->path, rp,
+					sizeof(rp));
 		if (!rc)
 			rc = (*hit)->hash[0]
 				     ? push_row(&rows, &nrows, rp, (*hit)->hash,
 						(*hit)->size)
-				     : push_row(&rows, &nrows, rp, r->hash, r->size);
+				     : push_row(&rows, &nrows, rp, r->hash,
+						r->size);
 	}
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		if (p->f[i].wheel_path || p->f[i].dropped)
 			continue;
-		rc = wfs_record_relpath(p->site_v, p->f[i].path, rp, sizeof(rp));
+		rc = wfs_record_relpath(p->site_v, p->f[i].path, rp,
+					sizeof(rp));
 		if (!rc)
 			rc = push_row(&rows, &nrows, rp, p->f[i].hash,
 				      p->f[i].size);
@@ -188,7 +193,8 @@ int wfs_plan_record(const struct wfs_plan *p, struct wfs_buf *out)
 		for (size_t i = 0; i < nrows && !rc; i++)
 			if (!i || strcmp(rows[i].path, rows[i - 1].path))
 				rc = wfs_record_append(out, rows[i].path,
-						       rows[i].hash, rows[i].size);
+						       rows[i].hash,
+						       rows[i].size);
 	}
 	for (size_t i = 0; i < nrows; i++)
 		free(rows[i].path);

@@ -19,9 +19,10 @@ int wfs_shebang(const char *exe, struct wfs_buf *out)
 
 	if (!space && len + 3 <= 127)
 		return wfs_buf_printf(out, "#!%s\n", exe);
-	return wfs_buf_printf(out, "#!/bin/sh\n'''exec' %s%s%s \"$0\" \"$@\"\n"
-			      "' '''\n", space ? "\"" : "", exe,
-			      space ? "\"" : "");
+	return wfs_buf_printf(out,
+			      "#!/bin/sh\n'''exec' %s%s%s \"$0\" \"$@\"\n"
+			      "' '''\n",
+			      space ? "\"" : "", exe, space ? "\"" : "");
 }
 
 /* ---- entry points ------------------------------------------------------- */
@@ -60,7 +61,8 @@ int wfs_eps_parse(char *text, struct wfs_ep **out, size_t *nout)
 			for (char *e = s + strlen(s); e > s && e[-1] == ']';)
 				*--e = '\0';
 			group = !strcmp(s, "console_scripts") ? 0
-				: !strcmp(s, "gui_scripts") ? 1 : -1;
+				: !strcmp(s, "gui_scripts")   ? 1
+							      : -1;
 			continue;
 		}
 		if (group < 0 || !(eq = strchr(s, '=')))
@@ -172,8 +174,8 @@ int wfs_eps_is_wrapper(const char *base, const struct wfs_ep *eps, size_t n)
 	if (l >= sizeof(m))
 		return 0;
 	memcpy(m, base, l + 1);
-	if (l > 4 && (!strcasecmp(m + l - 4, ".exe") ||
-		      !strcasecmp(m + l - 4, ".pya")))
+	if (l > 4 &&
+	    (!strcasecmp(m + l - 4, ".exe") || !strcasecmp(m + l - 4, ".pya")))
 		m[l - 4] = '\0';
 	else if (l > 10 && !strcasecmp(m + l - 10, "-script.py"))
 		m[l - 10] = '\0';
@@ -192,15 +194,19 @@ static int launcher(struct wfs_plan *p, const char *exe, const char *name,
 	int rc = wfs_shebang(exe, &b);
 
 	if (!rc)
-		rc = wfs_buf_printf(&b,
+		rc = wfs_buf_printf(
+			&b,
 			"# -*- coding: utf-8 -*-\n"
 			"import re\n"
 			"import sys\n"
 			"from %s import %.*s\n"
 			"if __name__ == '__main__':\n"
-			"    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
-			"    sys.exit(%s())\n", mod, (int)il, func, func);
-	if (!rc && snprintf(path, sizeof(path), "bin/%s", name) >= (int)sizeof(path))
+			"    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', "
+			"'', sys.argv[0])\n"
+			"    sys.exit(%s())\n",
+			mod, (int)il, func, func);
+	if (!rc &&
+	    snprintf(path, sizeof(path), "bin/%s", name) >= (int)sizeof(path))
 		rc = -ENAMETOOLONG;
 	if (!rc)
 		rc = wfs_pf_gen(p, path, b.data, b.len, 0755);
@@ -209,8 +215,8 @@ static int launcher(struct wfs_plan *p, const char *exe, const char *name,
 }
 
 int wfs_plan_launchers(struct wfs_plan *p, const struct wfs_venv *v,
-		     const char *exe, struct wfs_ep *eps, size_t n,
-		     struct wfs_err *err)
+		       const char *exe, struct wfs_ep *eps, size_t n,
+		       struct wfs_err *err)
 {
 	char nm[300], major[16];
 	int rc = 0;
@@ -220,12 +226,14 @@ int wfs_plan_launchers(struct wfs_plan *p, const struct wfs_venv *v,
 	for (size_t i = 0; i < n && !rc; i++) {
 		char val[1024], *mod, *func;
 		const char *name = eps[i].name;
-		if (snprintf(val, sizeof(val), "%s", eps[i].value) >= (int)sizeof(val) ||
+		if (snprintf(val, sizeof(val), "%s", eps[i].value) >=
+			    (int)sizeof(val) ||
 		    ep_split(val, &mod, &func) || !name_ok(name))
-			return wfs_errf(err, -EINVAL,
-					"%s: entry point '%s = %s': not a valid "
-					"script entry point (name = module:callable)",
-					p->distinfo, name, eps[i].value);
+			return wfs_errf(
+				err, -EINVAL,
+				"%s: entry point '%s = %s': not a valid "
+				"script entry point (name = module:callable)",
+				p->distinfo, name, eps[i].value);
 		if (!eps[i].gui && !strcmp(name, "pip")) {
 			const char *names[] = { "pip", "pip%s", "pip%s" };
 			for (int k = 0; k < 3 && !rc; k++) {
@@ -259,6 +267,6 @@ int wfs_plan_launchers(struct wfs_plan *p, const struct wfs_venv *v,
 		rc = launcher(p, exe, name, mod, func);
 	}
 	return rc ? wfs_errf(err, rc, "%s: launchers: %s", p->distinfo,
-			     strerror(-rc)) : 0;
+			     strerror(-rc))
+		  : 0;
 }
-

@@ -53,12 +53,12 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
-	conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS |
-				  FUSE_CAP_READDIRPLUS_AUTO);
+	conn->want &=
+		~(unsigned)(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
 	if (fs->readdirplus && (conn->capable & FUSE_CAP_READDIRPLUS))
-		conn->want |= FUSE_CAP_READDIRPLUS |
-			      (fs->readdirplus == 1 ? FUSE_CAP_READDIRPLUS_AUTO
-						    : 0);
+		conn->want |=
+			FUSE_CAP_READDIRPLUS |
+			(fs->readdirplus == 1 ? FUSE_CAP_READDIRPLUS_AUTO : 0);
 	/* With no-open the daemon never sees O_TRUNC: have the kernel send
 	 * a SETATTR instead. */
 	conn->want &= ~(unsigned)FUSE_CAP_ATOMIC_O_TRUNC;

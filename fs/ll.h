@@ -73,8 +73,8 @@ void wfs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		  struct fuse_file_info *fi);
 void wfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi);
-void wfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
-			off_t off, struct fuse_file_info *fi);
+void wfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi);
 
 /* Live reload (control thread): re-read the view and the whiteouts, swap
  * in the new lower layer, keep node ids for unchanged paths, and tell the

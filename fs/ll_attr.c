@@ -29,8 +29,9 @@ static int set_attrs(struct wfs_fs *fs, struct wfs_node *n, struct stat *attr,
 			return -errno;
 		name = NULL;
 	} else {
-		rc = wfs_copy_up_for_write(fs, n, (to_set & FUSE_SET_ATTR_SIZE) &&
-						attr->st_size == 0);
+		rc = wfs_copy_up_for_write(fs, n,
+					   (to_set & FUSE_SET_ATTR_SIZE) &&
+						   attr->st_size == 0);
 		if (rc)
 			return rc;
 		if (n == fs->root) {
@@ -66,7 +67,8 @@ static int set_attrs(struct wfs_fs *fs, struct wfs_node *n, struct stat *attr,
 			close(fd);
 	}
 	if (!rc && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
-		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+		struct timespec ts[2] = { { 0, UTIME_OMIT },
+					  { 0, UTIME_OMIT } };
 		if (to_set & FUSE_SET_ATTR_ATIME_NOW)
 			ts[0].tv_nsec = UTIME_NOW;
 		else if (to_set & FUSE_SET_ATTR_ATIME)
@@ -147,8 +149,9 @@ void wfs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	LOCK(fs);
 	{
 		struct wfs_node *n = wfs_node_of(fs, ino);
-		fd = n->utype == S_IFREG || n->detached ? wfs_node_dupfd(fs, n, 0)
-							: -EINVAL;
+		fd = n->utype == S_IFREG || n->detached
+			     ? wfs_node_dupfd(fs, n, 0)
+			     : -EINVAL;
 	}
 	UNLOCK(fs);
 	if (fd < 0) {

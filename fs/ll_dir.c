@@ -24,9 +24,9 @@
 #define UNLOCK(fs) pthread_mutex_unlock(&(fs)->mu)
 
 struct snapent {
-	uint64_t ino;   /* upper entries: their inode number; else 0 */
-	uint32_t name;  /* offset into names */
-	uint8_t type;   /* DT_* */
+	uint64_t ino;  /* upper entries: their inode number; else 0 */
+	uint32_t name; /* offset into names */
+	uint8_t type;  /* DT_* */
 };
 
 struct wfs_dirsnap {
@@ -102,8 +102,7 @@ static int set_has(const struct nameset *s, const char *name)
 	if (!s->h)
 		return 0;
 	h = XXH3_64bits(name, strlen(name)) | 1;
-	for (size_t i = h & (s->cap - 1); s->h[i];
-	     i = (i + 1) & (s->cap - 1))
+	for (size_t i = h & (s->cap - 1); s->h[i]; i = (i + 1) & (s->cap - 1))
 		if (s->h[i] == h)
 			return 1;
 	return 0;
@@ -137,8 +136,7 @@ static int read_upper(struct wfs_fs *fs, struct wfs_node *n,
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||
 		    wfs_node_reserved(fs, n, d->d_name))
 			continue;
-		rc = snap_add(s, d->d_name, d->d_type,
-			      wfs_upper_ino(d->d_ino));
+		rc = snap_add(s, d->d_name, d->d_type, wfs_upper_ino(d->d_ino));
 		if (rc) {
 			closedir(dir);
 			return rc;
@@ -174,8 +172,7 @@ static int snap_build(struct wfs_fs *fs, struct wfs_node *n,
 	if (!rc && n->utype == S_IFDIR)
 		rc = read_upper(fs, n, s, &first, &count);
 	for (size_t i = 0; !rc && i < count; i++)
-		rc = set_add(&set, s->names.data + s->e[first + i].name,
-			     count);
+		rc = set_add(&set, s->names.data + s->e[first + i].name, count);
 	if (!rc && lower_listed(fs, n)) {
 		const struct wfs_lower *l = fs->lower;
 		int wo = fs->wo.n > 0;
@@ -190,9 +187,10 @@ static int snap_build(struct wfs_fs *fs, struct wfs_node *n,
 			if (set_has(&set, v->name)) {
 				int dup = 0;
 				for (size_t i = 0; !dup && i < count; i++)
-					dup = !strcmp(s->names.data +
-							      s->e[first + i].name,
-						      v->name);
+					dup = !strcmp(
+						s->names.data +
+							s->e[first + i].name,
+						v->name);
 				if (dup)
 					continue;
 			}
@@ -287,8 +285,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		memset(&e, 0, sizeof(e));
 		e.attr.st_mode = (mode_t)n->snap->e[i].type << 12;
 		if (!plus || i < 2) {
-			e.attr.st_ino = entry_ino(fs, n, name,
-						  n->snap->e[i].ino);
+			e.attr.st_ino =
+				entry_ino(fs, n, name, n->snap->e[i].ino);
 		} else {
 			struct stat st;
 			int r = wfs_node_resolve(
@@ -334,8 +332,8 @@ void wfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	do_readdir(req, ino, size, off, 0);
 }
 
-void wfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
-			off_t off, struct fuse_file_info *fi)
+void wfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi)
 {
 	(void)fi;
 	do_readdir(req, ino, size, off, 1);

@@ -67,8 +67,7 @@ static void set_fd(struct wfs_fs *fs, struct wfs_node *n, int fd, int kind)
 		wfs_node_closefd(fs, fs->lru_tail);
 }
 
-void wfs_node_adopt_fd(struct wfs_fs *fs, struct wfs_node *n, int fd,
-		       int kind)
+void wfs_node_adopt_fd(struct wfs_fs *fs, struct wfs_node *n, int fd, int kind)
 {
 	set_fd(fs, n, fd, kind);
 }
@@ -120,16 +119,17 @@ static int open_blob(struct wfs_fs *fs, struct wfs_node *n)
 				   "blob %s for %s is missing from %s (%s); "
 				   "re-add the %s wheel with `wheelfs add` or "
 				   "run `wheelfs pin`",
-				   hex, v->path, fs->cache->path,
-				   strerror(-fd), dist);
+				   hex, v->path, fs->cache->path, strerror(-fd),
+				   dist);
 		else
-			wfs_fs_log(fs,
-				   "blob %s for %s in %s is corrupt (size %lld, "
-				   "expected %llu); re-add the %s wheel with "
-				   "`wheelfs add` or run `wheelfs verify`",
-				   hex, v->path, fs->cache->path,
-				   (long long)st.st_size,
-				   (unsigned long long)v->ent->size, dist);
+			wfs_fs_log(
+				fs,
+				"blob %s for %s in %s is corrupt (size %lld, "
+				"expected %llu); re-add the %s wheel with "
+				"`wheelfs add` or run `wheelfs verify`",
+				hex, v->path, fs->cache->path,
+				(long long)st.st_size,
+				(unsigned long long)v->ent->size, dist);
 		n->eio = 1;
 	}
 	if (fd >= 0)

@@ -87,8 +87,7 @@ int wfs_node_path(const struct wfs_node *n, const char *child, char *buf,
 	return (int)pos;
 }
 
-int wfs_node_reserved(struct wfs_fs *fs, struct wfs_node *dir,
-		      const char *name)
+int wfs_node_reserved(struct wfs_fs *fs, struct wfs_node *dir, const char *name)
 {
 	return (dir == fs->root && !strcmp(name, WFS_STATE_DIR)) ||
 	       wfs_upper_hidden_name(name);
@@ -201,8 +200,7 @@ long wfs_node_lower_child(struct wfs_fs *fs, struct wfs_node *dir,
 	    !wfs_lower_isdir(fs->lower, (uint32_t)dir->lower))
 		return -1;
 	k = wfs_lower_kid(fs->lower, (uint32_t)dir->lower, name);
-	if (k >= 0 && fs->wo.n &&
-	    wfs_wo_get(&fs->wo, path) == WFS_WO_WHITEOUT)
+	if (k >= 0 && fs->wo.n && wfs_wo_get(&fs->wo, path) == WFS_WO_WHITEOUT)
 		return -1;
 	return k;
 }
@@ -284,9 +282,8 @@ static struct wfs_node *node_new(struct wfs_fs *fs, struct wfs_node *dir,
 	return n;
 }
 
-int wfs_node_resolve(struct wfs_fs *fs, struct wfs_node *dir,
-		     const char *name, int pfd, struct wfs_node **out,
-		     struct stat *st)
+int wfs_node_resolve(struct wfs_fs *fs, struct wfs_node *dir, const char *name,
+		     int pfd, struct wfs_node **out, struct stat *st)
 {
 	struct wfs_node *n = wfs_node_find(fs, dir, name);
 	char path[PATH_MAX];
@@ -395,9 +392,9 @@ void wfs_node_detach(struct wfs_fs *fs, struct wfs_node *n)
 		/* The kernel may have it open: keep its content reachable. */
 		struct stat st;
 		int fd;
-		if (n->utype == S_IFREG || (!n->utype && n->lower >= 0 &&
-					    !wfs_lower_isdir(fs->lower,
-							     (uint32_t)n->lower))) {
+		if (n->utype == S_IFREG ||
+		    (!n->utype && n->lower >= 0 &&
+		     !wfs_lower_isdir(fs->lower, (uint32_t)n->lower))) {
 			fd = wfs_node_dupfd(fs, n, 0);
 			if (fd >= 0)
 				close(fd);

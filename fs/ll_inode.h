@@ -51,10 +51,10 @@
 struct wfs_lower {
 	struct wfs_view view;
 	struct wfs_composed cv;
-	uint32_t *kid_off;       /* kids of i: kids[kid_off[i] .. kid_off[i+1]) */
-	uint32_t *kids;          /* sorted by name within each directory */
-	uint32_t *nsubdirs;      /* subdirectories among the kids */
-	struct timespec mtime;   /* of the view record: view-made directories */
+	uint32_t *kid_off;     /* kids of i: kids[kid_off[i] .. kid_off[i+1]) */
+	uint32_t *kids;	       /* sorted by name within each directory */
+	uint32_t *nsubdirs;    /* subdirectories among the kids */
+	struct timespec mtime; /* of the view record: view-made directories */
 };
 
 /* Read TARGET/.wheelfs/view through upperfd and compose it (nothing below
@@ -72,27 +72,27 @@ int wfs_lower_same(const struct wfs_lower *a, uint32_t i,
 struct wfs_dirsnap;
 
 struct wfs_node {
-	struct wfs_node *parent;  /* NULL for the root and detached nodes */
-	struct wfs_node *hnext;   /* hash chain */
+	struct wfs_node *parent; /* NULL for the root and detached nodes */
+	struct wfs_node *hnext;	 /* hash chain */
 	struct wfs_node *lru_prev, *lru_next; /* nodes holding an fd */
 	char *name;
-	uint64_t hash;            /* of (parent, name) */
-	uint64_t ino;             /* st_ino */
+	uint64_t hash; /* of (parent, name) */
+	uint64_t ino;  /* st_ino */
 	uint64_t gen;
 	uint64_t nlookup;
 	uint64_t refs;
-	uint32_t pins;            /* held by a reload pass */
+	uint32_t pins; /* held by a reload pass */
 	int64_t lower;
 	mode_t utype;
-	int fd;                   /* cached descriptor, -1 */
-	int fd_kind;              /* WFS_FD_* */
+	int fd;	     /* cached descriptor, -1 */
+	int fd_kind; /* WFS_FD_* */
 	unsigned opaque : 1, detached : 1, eio : 1;
-	unsigned priv : 1;        /* upper file known to have one link */
-	struct stat *frozen;      /* detached lower-only node's attributes */
-	struct timespec bump;     /* directory mtime after a reload changed it */
-	uint64_t dver;            /* bumped when the listing changes */
+	unsigned priv : 1;    /* upper file known to have one link */
+	struct stat *frozen;  /* detached lower-only node's attributes */
+	struct timespec bump; /* directory mtime after a reload changed it */
+	uint64_t dver;	      /* bumped when the listing changes */
 	struct wfs_dirsnap *snap; /* readdir snapshot (ll_dir.c) */
-	uint64_t stamp;           /* reload pass that revalidated it */
+	uint64_t stamp;		  /* reload pass that revalidated it */
 };
 
 enum { WFS_FD_NONE, WFS_FD_BLOB, WFS_FD_UPPER_RO, WFS_FD_UPPER_RW };
@@ -100,9 +100,9 @@ enum { WFS_FD_NONE, WFS_FD_BLOB, WFS_FD_UPPER_RO, WFS_FD_UPPER_RW };
 struct wfs_fs {
 	pthread_mutex_t mu;
 	struct fuse_session *se;
-	struct wfs_cache *cache;  /* not owned */
-	int upperfd;              /* TARGET's underlying directory (owned) */
-	char *target;             /* absolute path (owned) */
+	struct wfs_cache *cache; /* not owned */
+	int upperfd;		 /* TARGET's underlying directory (owned) */
+	char *target;		 /* absolute path (owned) */
 	struct wfs_lower *lower;
 	struct wfs_whiteouts wo;
 	struct wfs_node *root;
@@ -111,16 +111,16 @@ struct wfs_fs {
 	uint64_t gen, dver, stamp;
 	struct wfs_node *lru_head, *lru_tail;
 	size_t nfds, maxfds;
-	uid_t uid;                /* owner shown for lower entries */
+	uid_t uid; /* owner shown for lower entries */
 	gid_t gid;
-	int privileged;           /* euid 0: chown what callers create */
-	double timeout;           /* entry, attr and negative timeouts */
+	int privileged; /* euid 0: chown what callers create */
+	double timeout; /* entry, attr and negative timeouts */
 	int readonly;
-	int readdirplus;          /* 0 no, 1 auto, 2 always */
-	int logfd;                /* -1: syslog only */
+	int readdirplus; /* 0 no, 1 auto, 2 always */
+	int logfd;	 /* -1: syslog only */
 	int use_syslog;
 	int no_open, no_opendir;  /* the kernel stops sending OPEN/OPENDIR */
-	int inited;               /* INIT answered: notifications work */
+	int inited;		  /* INIT answered: notifications work */
 	void (*ready)(void *arg); /* called once INIT is answered */
 	void *ready_arg;
 };
@@ -163,9 +163,8 @@ long wfs_node_lower_child(struct wfs_fs *fs, struct wfs_node *dir,
 /* Resolve dir/name to a node, creating it (nlookup 0) when it exists in
  * either layer.  st, when non-NULL, receives its attributes.  -ENOENT when
  * it exists in neither.  pfd: an open upper dirfd of dir, or -1. */
-int wfs_node_resolve(struct wfs_fs *fs, struct wfs_node *dir,
-		     const char *name, int pfd, struct wfs_node **out,
-		     struct stat *st);
+int wfs_node_resolve(struct wfs_fs *fs, struct wfs_node *dir, const char *name,
+		     int pfd, struct wfs_node **out, struct stat *st);
 /* Free n (and parents that become unreferenced) if nothing holds it. */
 void wfs_node_put(struct wfs_fs *fs, struct wfs_node *n);
 void wfs_node_forget(struct wfs_fs *fs, struct wfs_node *n, uint64_t count);
@@ -190,8 +189,7 @@ int wfs_node_upper_dir(struct wfs_fs *fs, struct wfs_node *n);
  * Missing or mis-sized blobs give -EIO and a log line, once per node. */
 int wfs_node_dupfd(struct wfs_fs *fs, struct wfs_node *n, int want_write);
 /* Give n an open descriptor of its content (taken over). */
-void wfs_node_adopt_fd(struct wfs_fs *fs, struct wfs_node *n, int fd,
-		       int kind);
+void wfs_node_adopt_fd(struct wfs_fs *fs, struct wfs_node *n, int fd, int kind);
 /* Take n's descriptor out of the LRU: it stays until n is freed. */
 void wfs_node_keepfd(struct wfs_fs *fs, struct wfs_node *n);
 /* Drop n's cached descriptor. */

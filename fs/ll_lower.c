@@ -143,7 +143,8 @@ void wfs_lower_stat(struct wfs_fs *fs, uint32_t i, struct stat *st)
 		st->st_mtim = l->mtime;
 	} else {
 		/* Never setuid/setgid from the cache. */
-		st->st_mode = (mode_t)(e->mode & ~(uint32_t)(S_ISUID | S_ISGID));
+		st->st_mode =
+			(mode_t)(e->mode & ~(uint32_t)(S_ISUID | S_ISGID));
 		st->st_mtim.tv_sec = e->mtime_sec;
 		st->st_mtim.tv_nsec = e->mtime_nsec;
 		st->st_size = S_ISDIR(e->mode) ? 4096 : (off_t)e->size;

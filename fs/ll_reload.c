@@ -126,8 +126,8 @@ static int by_depth(const void *a, const void *b)
 }
 
 /* New state of u->n from its parent's (already computed) new state. */
-static void revalidate(struct wfs_fs *fs, struct wfs_lower *nl,
-		       struct upd *v, struct upd *u)
+static void revalidate(struct wfs_fs *fs, struct wfs_lower *nl, struct upd *v,
+		       struct upd *u)
 {
 	struct wfs_node *n = u->n;
 	const struct upd *pu = &v[n->parent->stamp];
@@ -219,7 +219,7 @@ static void diff_lower(struct wfs_fs *fs, const struct wfs_lower *a,
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	while (i < na || j < nb) {
-		int c = i >= na ? 1
+		int c = i >= na	  ? 1
 			: j >= nb ? -1
 				  : strcmp(a->cv.v[i].path, b->cv.v[j].path);
 		if (c < 0)
@@ -357,8 +357,8 @@ int wfs_fs_reload(struct wfs_fs *fs, struct wfs_err *err)
 		struct upd *u = &c.v[i];
 		if (u->gone)
 			continue;
-		if (u->changed && !S_ISDIR(u->utype ? u->utype
-						    : lower_type(nl, u->lower))) {
+		if (u->changed &&
+		    !S_ISDIR(u->utype ? u->utype : lower_type(nl, u->lower))) {
 			wfs_node_closefd(fs, u->n);
 			u->n->eio = 0;
 		}

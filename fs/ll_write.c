@@ -155,8 +155,7 @@ static int prep_create(struct wfs_fs *fs, struct wfs_node *dir,
 }
 
 /* The lower entry at dir/name whether whited out or not; -1 when none. */
-static long lower_raw(struct wfs_fs *fs, struct wfs_node *dir,
-		      const char *name)
+static long lower_raw(struct wfs_fs *fs, struct wfs_node *dir, const char *name)
 {
 	if (dir->lower < 0 || dir->opaque ||
 	    !wfs_lower_isdir(fs->lower, (uint32_t)dir->lower))
@@ -195,9 +194,8 @@ static void chown_new(struct wfs_fs *fs, fuse_req_t req, int pfd,
 
 /* After making dir/name in the upper layer: whiteouts, node, entry. */
 static int finish_create(struct wfs_fs *fs, struct wfs_node *dir,
-			 const char *name, int pfd, const char *path,
-			 int isdir, struct wfs_node **out,
-			 struct fuse_entry_param *e)
+			 const char *name, int pfd, const char *path, int isdir,
+			 struct wfs_node **out, struct fuse_entry_param *e)
 {
 	struct stat st;
 	int rc = mark_created(fs, dir, name, path, isdir);
@@ -330,8 +328,7 @@ void wfs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			pfd = rc = wfs_node_upper_parent(fs, n, &nm);
 		}
 		if (pfd >= 0) {
-			fd = openat(pfd, name,
-				    oflags | (fi->flags & O_TRUNC));
+			fd = openat(pfd, name, oflags | (fi->flags & O_TRUNC));
 			rc = fd < 0 ? -errno : 0;
 		}
 		if (!rc) {
@@ -569,8 +566,8 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 		wfs_node_detach(fs, src);
 	else {
 		src->lower = wfs_node_lower_child(fs, d2, newname, p2);
-		src->opaque = fs->wo.n &&
-			      wfs_wo_get(&fs->wo, p2) == WFS_WO_OPAQUE;
+		src->opaque =
+			fs->wo.n && wfs_wo_get(&fs->wo, p2) == WFS_WO_OPAQUE;
 	}
 	return rc;
 }

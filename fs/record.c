@@ -29,7 +29,8 @@ static int csv_field(struct csv *c, size_t row_line, struct wfs_buf *out,
 		for (;;) {
 			if (c->p >= c->end)
 				return wfs_errf(c->err, -EINVAL,
-						"%s: line %zu: unterminated quoted field",
+						"%s: line %zu: unterminated "
+						"quoted field",
 						c->what, row_line);
 			char ch = *c->p++;
 			if (ch == '"') {
@@ -49,7 +50,8 @@ static int csv_field(struct csv *c, size_t row_line, struct wfs_buf *out,
 		       *c->p != '\r') {
 			if (*c->p == '"')
 				return wfs_errf(c->err, -EINVAL,
-						"%s: line %zu: quote inside an unquoted field",
+						"%s: line %zu: quote inside an "
+						"unquoted field",
 						c->what, row_line);
 			if (wfs_buf_append(out, c->p, 1))
 				return -ENOMEM;
@@ -73,7 +75,8 @@ static int csv_field(struct csv *c, size_t row_line, struct wfs_buf *out,
 	case '\r':
 		if (c->p + 1 >= c->end || c->p[1] != '\n')
 			return wfs_errf(c->err, -EINVAL,
-					"%s: line %zu: carriage return without line feed",
+					"%s: line %zu: carriage return without "
+					"line feed",
 					c->what, c->line);
 		c->p++;
 		/* fall through */
@@ -84,7 +87,8 @@ static int csv_field(struct csv *c, size_t row_line, struct wfs_buf *out,
 		return 0;
 	default:
 		return wfs_errf(c->err, -EINVAL,
-				"%s: line %zu: unexpected character after closing quote",
+				"%s: line %zu: unexpected character after "
+				"closing quote",
 				c->what, row_line);
 	}
 }
@@ -147,8 +151,8 @@ int wfs_record_parse(const char *buf, size_t len, const char *what,
 		int nf = 0, eol = 0;
 
 		/* Skip blank lines. */
-		if (*c.p == '\n' || (*c.p == '\r' && c.p + 1 < c.end &&
-				     c.p[1] == '\n')) {
+		if (*c.p == '\n' ||
+		    (*c.p == '\r' && c.p + 1 < c.end && c.p[1] == '\n')) {
 			c.p += *c.p == '\r' ? 2 : 1;
 			c.line++;
 			continue;
@@ -163,9 +167,10 @@ int wfs_record_parse(const char *buf, size_t len, const char *what,
 			nf++;
 		}
 		if (nf != 3) {
-			rc = wfs_errf(err, -EINVAL,
-				      "%s: line %zu: expected 3 fields, found %d",
-				      what, row_line, nf);
+			rc = wfs_errf(
+				err, -EINVAL,
+				"%s: line %zu: expected 3 fields, found %d",
+				what, row_line, nf);
 			goto fail;
 		}
 		if (!f[0].len) {
@@ -182,8 +187,7 @@ int wfs_record_parse(const char *buf, size_t len, const char *what,
 		}
 		row.path = strdup(f[0].data);
 		row.hash = strdup(f[1].data);
-		if (!row.path || !row.hash ||
-		    record_push(r, &cap, &row)) {
+		if (!row.path || !row.hash || record_push(r, &cap, &row)) {
 			free(row.path);
 			free(row.hash);
 			rc = -ENOMEM;

@@ -14,7 +14,7 @@
 
 struct wfs_record_row {
 	char *path;
-	char *hash; /* "" when absent */
+	char *hash;   /* "" when absent */
 	int64_t size; /* -1 when absent */
 };
 

@@ -129,16 +129,18 @@ static int add_parents(struct wfs_tree_builder *b, struct wfs_err *err)
 	qsort(b->v, n, sizeof(*b->v), cmp_bent);
 	for (size_t i = 0; i < n; i++) {
 		const char *p = b->v[i].path;
-		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+		for (const char *s = strchr(p, '/'); s;
+		     s = strchr(s + 1, '/')) {
 			char *pre = strndup(p, (size_t)(s - p));
 			struct bent *hit;
 			if (!pre)
 				return -ENOMEM;
 			hit = bfind(b, n, pre);
 			if (hit && !S_ISDIR(hit->mode)) {
-				rc = wfs_errf(err, -ENOTDIR,
-					      "%s: parent %s is not a directory",
-					      p, pre);
+				rc = wfs_errf(
+					err, -ENOTDIR,
+					"%s: parent %s is not a directory", p,
+					pre);
 				free(pre);
 				return rc;
 			}
@@ -206,12 +208,12 @@ int wfs_tree_builder_finish(struct wfs_tree_builder *b, const char *name,
 	hdr.flags = flags;
 	hdr.n_entries = (uint32_t)b->n;
 	rc = wfs_buf_append(&strtab, "", 1);
-#define ADDSTR(field, s)                                                   \
-	do {                                                               \
-		if (!rc) {                                                 \
-			field = (uint32_t)strtab.len;                      \
-			rc = wfs_buf_append(&strtab, s, strlen(s) + 1);    \
-		}                                                          \
+#define ADDSTR(field, s)                                                \
+	do {                                                            \
+		if (!rc) {                                              \
+			field = (uint32_t)strtab.len;                   \
+			rc = wfs_buf_append(&strtab, s, strlen(s) + 1); \
+		}                                                       \
 	} while (0)
 	ADDSTR(hdr.name_off, name);
 	ADDSTR(hdr.version_off, version);
@@ -285,20 +287,24 @@ int wfs_tree_parse(void *data, size_t size, const struct wfs_digest *id,
 	}
 	if (h->version != WFS_TREE_VERSION) {
 		wfs_errf(err, -EPROTONOSUPPORT,
-			 "tree %s: format version %u is not supported (knows %d)",
+			 "tree %s: format version %u is not supported (knows "
+			 "%d)",
 			 hex, h->version, WFS_TREE_VERSION);
 		rc = -EPROTONOSUPPORT;
 		goto fail;
 	}
-	if ((uint64_t)sizeof(*h) + (uint64_t)h->n_entries * sizeof(struct wfs_tree_ent) +
-		    h->n_strtab != size) {
+	if ((uint64_t)sizeof(*h) +
+		    (uint64_t)h->n_entries * sizeof(struct wfs_tree_ent) +
+		    h->n_strtab !=
+	    size) {
 		wfs_errf(err, rc, "tree %s: truncated or oversized", hex);
 		goto fail;
 	}
 	if (id) {
 		wfs_digest_buf(data, size, &got);
 		if (!wfs_digest_equal(&got, id)) {
-			wfs_errf(err, rc, "tree %s: content does not match its name",
+			wfs_errf(err, rc,
+				 "tree %s: content does not match its name",
 				 hex);
 			goto fail;
 		}

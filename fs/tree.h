@@ -31,9 +31,9 @@
 enum { WFS_TREE_PURELIB = 1 << 0 }; /* WHEEL: Root-Is-Purelib: true */
 
 struct wfs_tree_hdr {
-	char magic[8];     /* WFS_TREE_MAGIC */
-	uint32_t version;  /* WFS_TREE_VERSION */
-	uint32_t flags;    /* WFS_TREE_* */
+	char magic[8];	  /* WFS_TREE_MAGIC */
+	uint32_t version; /* WFS_TREE_VERSION */
+	uint32_t flags;	  /* WFS_TREE_* */
 	uint32_t n_entries;
 	uint32_t n_strtab; /* bytes of string table */
 	uint32_t name_off; /* distribution name, as in the wheel file name */
@@ -45,14 +45,14 @@ struct wfs_tree_hdr {
 };
 
 struct wfs_tree_ent {
-	uint32_t path_off;   /* strtab offset of the relative path */
+	uint32_t path_off; /* strtab offset of the relative path */
 	uint32_t path_len;
 	uint32_t target_off; /* symlink target, 0 for others (strtab[0]=="") */
-	uint32_t mode;       /* S_IFREG|S_IFDIR|S_IFLNK plus 0755 or 0644 */
+	uint32_t mode;	     /* S_IFREG|S_IFDIR|S_IFLNK plus 0755 or 0644 */
 	uint32_t mtime_nsec;
 	uint32_t reserved;
 	int64_t mtime_sec;
-	uint64_t size;             /* file size; target length for symlinks */
+	uint64_t size; /* file size; target length for symlinks */
 	uint8_t digest[WFS_DIGEST_LEN]; /* regular files only, else zero */
 };
 

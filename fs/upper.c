@@ -485,7 +485,7 @@ static int copy_data(int dst, int src, uint64_t size)
 	while (done < size) {
 		char b[1 << 15];
 		size_t want = size - done < sizeof(b) ? (size_t)(size - done)
-						       : sizeof(b);
+						      : sizeof(b);
 		ssize_t n = wfs_pread_full(src, b, want, (off_t)done);
 		int rc;
 		if (n < 0)
@@ -503,7 +503,8 @@ static int copy_data(int dst, int src, uint64_t size)
 static int named_temp(int pfd, char *name, size_t len)
 {
 	for (int tries = 0; tries < 100; tries++) {
-		unsigned r = (unsigned)random() ^ (unsigned)getpid() * 2654435761u;
+		unsigned r =
+			(unsigned)random() ^ (unsigned)getpid() * 2654435761u;
 		int fd;
 		snprintf(name, len, WFS_UPPER_TMP_PREFIX "%08x", r);
 		fd = openat(pfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
@@ -546,8 +547,9 @@ int wfs_upper_copy_file(int pfd, const char *name, int srcfd, uint64_t size,
 				rc = fstatat(pfd, name, &st,
 					     AT_SYMLINK_NOFOLLOW) == 0
 					     ? -EEXIST
-				     : renameat(pfd, tmp, pfd, name) < 0 ? -errno
-									 : 0;
+				     : renameat(pfd, tmp, pfd, name) < 0
+					     ? -errno
+					     : 0;
 			}
 		}
 		if (rc)

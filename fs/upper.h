@@ -49,11 +49,11 @@ struct wfs_wo_ent;
 
 struct wfs_whiteouts {
 	struct wfs_wo_ent **tab;
-	size_t cap, n;    /* buckets, records held */
-	size_t lines;     /* change lines in the journal file */
-	int dirfd;        /* TARGET's underlying directory (not owned) */
-	int jfd;          /* the journal, opened for appending; -1 */
-	int readonly;     /* never write */
+	size_t cap, n; /* buckets, records held */
+	size_t lines;  /* change lines in the journal file */
+	int dirfd;     /* TARGET's underlying directory (not owned) */
+	int jfd;       /* the journal, opened for appending; -1 */
+	int readonly;  /* never write */
 };
 
 /* Read TARGET/.wheelfs/whiteouts (a missing file is an empty store).
@@ -82,11 +82,11 @@ int wfs_wo_each(const struct wfs_whiteouts *w,
 /* ---- upper files --------------------------------------------------------- */
 
 struct wfs_upper_attr {
-	mode_t mode;            /* permission bits (07777) */
-	struct timespec mtime;  /* also used for atime */
+	mode_t mode;	       /* permission bits (07777) */
+	struct timespec mtime; /* also used for atime */
 	uid_t uid;
 	gid_t gid;
-	int set_owner;          /* chown to uid/gid (root daemons) */
+	int set_owner; /* chown to uid/gid (root daemons) */
 };
 
 /* Open dirfd/rel as an O_PATH directory without following symlinks and

@@ -169,7 +169,8 @@ int wfs_rmtree(int dirfd, const char *path)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return -errno;
-	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, path,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	d = fdopendir(fd);

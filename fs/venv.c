@@ -88,19 +88,23 @@ int wfs_venv_parse_cfg(const char *text, char *python, size_t len)
 		if (eq) {
 			for (k = p; k < eq && isspace((unsigned char)*k); k++)
 				;
-			for (ke = eq; ke > k && isspace((unsigned char)ke[-1]); ke--)
+			for (ke = eq; ke > k && isspace((unsigned char)ke[-1]);
+			     ke--)
 				;
 			snprintf(key, sizeof(key), "%.*s", (int)(ke - k), k);
-			for (val = eq + 1; val < eol && isspace((unsigned char)*val); val++)
+			for (val = eq + 1;
+			     val < eol && isspace((unsigned char)*val); val++)
 				;
 			if (!strcasecmp(key, "version") ||
 			    !strcasecmp(key, "version_info")) {
 				found = 1;
 				/* "3.11.2", "3.12.1.final.0", "3.13.0rc1" */
 				if (isdigit((unsigned char)*val) &&
-				    sscanf(val, "%u.%u%n", &maj, &min, &n) == 2 &&
+				    sscanf(val, "%u.%u%n", &maj, &min, &n) ==
+					    2 &&
 				    isdigit((unsigned char)val[n - 1])) {
-					snprintf(python, len, "%u.%u", maj, min);
+					snprintf(python, len, "%u.%u", maj,
+						 min);
 					return 0;
 				}
 			}
@@ -153,8 +157,9 @@ int wfs_venv_open(const char *path, const char *python, int flags,
 	rc = wfs_read_file(v->rootfd, "pyvenv.cfg", &cfg, &len);
 	if (rc) {
 		rc = wfs_errf(err, rc, "%s/pyvenv.cfg: %s", path,
-			      rc == -ENOENT ? "missing; not a virtual environment"
-					    : strerror(-rc));
+			      rc == -ENOENT
+				      ? "missing; not a virtual environment"
+				      : strerror(-rc));
 		goto fail;
 	}
 	if (python) {
@@ -167,13 +172,13 @@ int wfs_venv_open(const char *path, const char *python, int flags,
 	} else if ((rc = wfs_venv_parse_cfg(cfg, v->python,
 					    sizeof(v->python))) &&
 		   !(flags & WFS_VENV_VIEW_PYTHON)) {
-		rc = wfs_errf(err, -EINVAL, "%s/pyvenv.cfg: %s; pass --python X.Y",
-			      path, rc == -ENOENT ? "no version key"
-						  : "version is not X.Y[.Z]");
+		rc = wfs_errf(err, -EINVAL,
+			      "%s/pyvenv.cfg: %s; pass --python X.Y", path,
+			      rc == -ENOENT ? "no version key"
+					    : "version is not X.Y[.Z]");
 		goto fail;
 	}
-	snprintf(v->site, sizeof(v->site), "python%s/site-packages",
-		 v->python);
+	snprintf(v->site, sizeof(v->site), "python%s/site-packages", v->python);
 	if ((flags & WFS_VENV_CREATE_LIB) &&
 	    fstatat(v->rootfd, "lib", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == ENOENT && mkdirat(v->rootfd, "lib", 0755) < 0 &&
@@ -256,10 +261,12 @@ int wfs_venv_use_cache(struct wfs_venv *v, struct wfs_view *view,
 	char real[PATH_MAX], old[PATH_MAX];
 
 	if (!realpath(c->path, real))
-		return wfs_errf(err, -errno, "%s: %s", c->path, strerror(errno));
+		return wfs_errf(err, -errno, "%s: %s", c->path,
+				strerror(errno));
 	if (!view->cache) {
 		view->cache = strdup(real);
-		return view->cache ? 0 : wfs_errf(err, -ENOMEM, "out of memory");
+		return view->cache ? 0
+				   : wfs_errf(err, -ENOMEM, "out of memory");
 	}
 	if (strcmp(realpath(view->cache, old) ? old : view->cache, real))
 		return wfs_errf(err, -EINVAL,
@@ -289,7 +296,9 @@ int wfs_venv_commit(struct wfs_venv *v, struct wfs_view *view,
 		return 0;
 	rc = wfs_control_request(v->sock, "RELOAD\n", NULL, msg, sizeof(msg));
 	if (rc)
-		return wfs_errf(err, rc, "%s: the mount did not reload the "
-				"view: %s", v->lib, msg[0] ? msg : strerror(-rc));
+		return wfs_errf(err, rc,
+				"%s: the mount did not reload the "
+				"view: %s",
+				v->lib, msg[0] ? msg : strerror(-rc));
 	return 0;
 }

@@ -29,19 +29,19 @@
 #include "view.h"
 
 struct wfs_venv {
-	char *path;      /* absolute, lexically normalized (like abspath) */
-	char *lib;       /* path + "/lib": the mount target */
+	char *path;	 /* absolute, lexically normalized (like abspath) */
+	char *lib;	 /* path + "/lib": the mount target */
 	char python[16]; /* "3.11" */
-	char site[64];   /* "pythonX.Y/site-packages", relative to libfd */
-	int rootfd;      /* VENV */
-	int libfd;       /* VENV/lib's underlying directory (the upper) */
-	int live;        /* a daemon serves VENV/lib */
-	int sock;        /* its control connection, or -1 */
-	int flags;       /* WFS_VENV_* */
+	char site[64];	 /* "pythonX.Y/site-packages", relative to libfd */
+	int rootfd;	 /* VENV */
+	int libfd;	 /* VENV/lib's underlying directory (the upper) */
+	int live;	 /* a daemon serves VENV/lib */
+	int sock;	 /* its control connection, or -1 */
+	int flags;	 /* WFS_VENV_* */
 };
 
 enum {
-	WFS_VENV_CREATE_LIB = 1 << 0, /* mkdir VENV/lib when missing */
+	WFS_VENV_CREATE_LIB = 1 << 0,  /* mkdir VENV/lib when missing */
 	WFS_VENV_VIEW_PYTHON = 1 << 1, /* the Python comes from the view
 					* (wfs_venv_view); pyvenv.cfg must
 					* exist, its version is not needed */

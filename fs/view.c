@@ -43,10 +43,11 @@ int wfs_view_read(int targetfd, const char *target, struct wfs_view *v,
 	memset(v, 0, sizeof(*v));
 	rc = wfs_read_file(targetfd, WFS_VIEW_FILE, &buf, &len);
 	if (rc == -ENOENT)
-		return wfs_errf(err, rc,
-				"%s: no wheelfs view here; run `wheelfs install` "
-				"or `wheelfs adopt` first",
-				target);
+		return wfs_errf(
+			err, rc,
+			"%s: no wheelfs view here; run `wheelfs install` "
+			"or `wheelfs adopt` first",
+			target);
 	if (rc)
 		return wfs_errf(err, rc, "%s/%s: %s", target, WFS_VIEW_FILE,
 				strerror(-rc));
@@ -61,7 +62,8 @@ int wfs_view_read(int targetfd, const char *target, struct wfs_view *v,
 		ln++;
 		if (!seen_header) {
 			int version;
-			if (sscanf(line, "wheelfs-view %d%n", &version, &n) != 1 ||
+			if (sscanf(line, "wheelfs-view %d%n", &version, &n) !=
+				    1 ||
 			    line[n]) {
 				rc = bad(err, target, ln, "not a wheelfs view");
 				goto out;
@@ -77,7 +79,8 @@ int wfs_view_read(int targetfd, const char *target, struct wfs_view *v,
 			seen_header = 1;
 		} else if (!strncmp(line, "python ", 7)) {
 			if (strlen(line + 7) >= sizeof(v->python) ||
-			    sscanf(line + 7, "%*u.%*u%n", &n) != 0 || line[7 + n]) {
+			    sscanf(line + 7, "%*u.%*u%n", &n) != 0 ||
+			    line[7 + n]) {
 				rc = bad(err, target, ln, "bad python version");
 				goto out;
 			}
@@ -92,7 +95,8 @@ int wfs_view_read(int targetfd, const char *target, struct wfs_view *v,
 				goto out;
 			}
 		} else if (sscanf(line, "dist %255s %255s %63s %d%n", name, ver,
-				  hex, &req, &n) == 4 && !line[n]) {
+				  hex, &req, &n) == 4 &&
+			   !line[n]) {
 			struct wfs_digest d;
 			if (wfs_digest_parse(hex, &d)) {
 				rc = bad(err, target, ln, "bad tree digest");
@@ -119,8 +123,10 @@ static int cmp_dist(const void *a, const void *b)
 {
 	char x[256], y[256];
 
-	wfs_wheel_normalize(((const struct wfs_view_dist *)a)->name, x, sizeof(x));
-	wfs_wheel_normalize(((const struct wfs_view_dist *)b)->name, y, sizeof(y));
+	wfs_wheel_normalize(((const struct wfs_view_dist *)a)->name, x,
+			    sizeof(x));
+	wfs_wheel_normalize(((const struct wfs_view_dist *)b)->name, y,
+			    sizeof(y));
 	return strcmp(x, y);
 }
 
@@ -283,8 +289,7 @@ struct run {
 	uint32_t order; /* tie-break: earlier runs first */
 };
 
-static int run_less(const struct run *a, const struct run *b,
-		    const char *arena)
+static int run_less(const struct run *a, const struct run *b, const char *arena)
 {
 	int c = strcmp(arena + a->v[a->pos].off, arena + b->v[b->pos].off);
 	return c < 0 || (!c && a->order < b->order);
@@ -344,7 +349,8 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 			goto fail;
 		out->ntrees++;
 		total += t->hdr->n_entries;
-		bytes += t->hdr->n_strtab + (size_t)t->hdr->n_entries * (sl + 2);
+		bytes +=
+			t->hdr->n_strtab + (size_t)t->hdr->n_entries * (sl + 2);
 	}
 	bytes += 3 * (sl + 2);
 	arena.data = malloc(bytes);
@@ -384,7 +390,8 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 		size_t cnt[3] = { 0, 0, 0 };
 		for (uint32_t i = 0; i < t->hdr->n_entries; i++) {
 			const char *p = wfs_tree_path(t, &t->ents[i]);
-			if (!strncmp(p, di, dil) && !strncmp(p + dil, ".data", 5) &&
+			if (!strncmp(p, di, dil) &&
+			    !strncmp(p + dil, ".data", 5) &&
 			    (p[dil + 5] == '\0' || p[dil + 5] == '/')) {
 				const char *s = p + dil + 5;
 				if (*s && !strncmp(s + 1, "purelib/", 8))
@@ -406,7 +413,8 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 			struct run *to;
 			const char *rest = p;
 			size_t rl;
-			if (!strncmp(p, di, dil) && !strncmp(p + dil, ".data", 5) &&
+			if (!strncmp(p, di, dil) &&
+			    !strncmp(p + dil, ".data", 5) &&
 			    (p[dil + 5] == '\0' || p[dil + 5] == '/')) {
 				const char *s = p + dil + 5;
 				if (!*s)
@@ -429,9 +437,9 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 				rc = -ENAMETOOLONG;
 				goto fail;
 			}
-			to->v[to->n++] = (struct item){
-				put_path(&arena, site, sl, rest, rl),
-				(uint32_t)d, e };
+			to->v[to->n++] = (struct item){ put_path(&arena, site,
+								 sl, rest, rl),
+							(uint32_t)d, e };
 		}
 	}
 	/* k-way merge */
@@ -466,7 +474,8 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 		struct wfs_vent *prev = w ? &out->v[w - 1] : NULL;
 		if (prev && !strcmp(prev->path, p)) {
 			int pdir = !prev->ent || S_ISDIR(prev->ent->mode);
-			int idir = !sorted[i].ent || S_ISDIR(sorted[i].ent->mode);
+			int idir =
+				!sorted[i].ent || S_ISDIR(sorted[i].ent->mode);
 			if (pdir && idir) {
 				if (!prev->ent) {
 					prev->ent = sorted[i].ent;
@@ -518,10 +527,12 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 				}
 			}
 		}
-		if (pi < 0 || (out->v[pi].ent && !S_ISDIR(out->v[pi].ent->mode))) {
+		if (pi < 0 ||
+		    (out->v[pi].ent && !S_ISDIR(out->v[pi].ent->mode))) {
 			rc = wfs_errf(err, -EEXIST,
 				      "%s: its parent is a file of %s", e->path,
-				      dist_name(v, pi < 0 ? e->dist : out->v[pi].dist));
+				      dist_name(v, pi < 0 ? e->dist
+							  : out->v[pi].dist));
 			goto fail;
 		}
 		e->parent = (uint32_t)pi;

@@ -40,7 +40,7 @@
 #define WFS_VIEW_VERSION 1
 
 struct wfs_view_dist {
-	char *name;    /* as in the tree (wheel file name spelling) */
+	char *name; /* as in the tree (wheel file name spelling) */
 	char *version;
 	struct wfs_digest tree;
 	int requested; /* named on the command line (REQUESTED) */
@@ -49,7 +49,7 @@ struct wfs_view_dist {
 struct wfs_view {
 	char python[16]; /* "3.11" */
 	int pinned;
-	char *cache;     /* absolute path of the cache the trees live in */
+	char *cache; /* absolute path of the cache the trees live in */
 	struct wfs_view_dist *dists;
 	size_t n;
 };
@@ -76,21 +76,21 @@ void wfs_view_site(const struct wfs_view *v, char *buf, size_t len);
 
 /* One entry of the composed lower layer. */
 struct wfs_vent {
-	const char *path;               /* view path, relative to TARGET */
-	const char *name;               /* last component of path */
-	uint32_t parent;                /* index of the parent; root: itself */
-	uint32_t dist;                  /* index into view->dists; UINT32_MAX
+	const char *path;		/* view path, relative to TARGET */
+	const char *name;		/* last component of path */
+	uint32_t parent;		/* index of the parent; root: itself */
+	uint32_t dist;			/* index into view->dists; UINT32_MAX
 					 * for directories made by the view */
 	const struct wfs_tree_ent *ent; /* NULL for directories made by the
 					 * view (pythonX.Y, site-packages) */
 };
 
 struct wfs_composed {
-	struct wfs_tree *trees;  /* one per dist, same order */
+	struct wfs_tree *trees; /* one per dist, same order */
 	size_t ntrees;
-	struct wfs_vent *v;      /* v[0] is the root (""); sorted by path */
+	struct wfs_vent *v; /* v[0] is the root (""); sorted by path */
 	size_t n;
-	char *paths;             /* storage for the composed paths */
+	char *paths; /* storage for the composed paths */
 };
 
 /* Load every tree of the view and compose the lower layer.  A conflict

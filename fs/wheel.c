@@ -98,11 +98,12 @@ int wfs_ing_check_name(struct wfs_ingest *ing, const char *name, size_t len,
 	*path = NULL;
 	*is_dir = 0;
 	if (!len)
-		return wfs_ing_err(ing, -EINVAL, NULL, "entry with an empty name");
+		return wfs_ing_err(ing, -EINVAL, NULL,
+				   "entry with an empty name");
 	if (memchr(name, '\0', len))
 		return wfs_ing_err(ing, -EINVAL, name,
 				   "file name contains a NUL byte");
-	for (size_t i = 0; i < len && !why; ) {
+	for (size_t i = 0; i < len && !why;) {
 		size_t n = utf8_seq(u + i, len - i);
 		if (!n)
 			why = "file name is not valid UTF-8";
@@ -121,7 +122,7 @@ int wfs_ing_check_name(struct wfs_ingest *ing, const char *name, size_t len,
 	if (!why && plen > WFS_WHEEL_MAX_PATH)
 		why = "path too long";
 	/* Components: non-empty, not "." or "..", at most NAME_MAX bytes. */
-	for (size_t s = 0; !why && s <= plen; ) {
+	for (size_t s = 0; !why && s <= plen;) {
 		const char *slash = memchr(name + s, '/', plen - s);
 		size_t e = slash ? (size_t)(slash - name) : plen;
 		size_t cl = e - s;
@@ -173,7 +174,8 @@ int wfs_ing_add(struct wfs_ingest *ing, char *path, uint32_t mode,
 		}
 		if (size > ing->max_total - ing->total) {
 			rc = wfs_ing_err(ing, -EFBIG, path,
-					 "the wheel inflates beyond the limit of %llu bytes",
+					 "the wheel inflates beyond the limit "
+					 "of %llu bytes",
 					 (unsigned long long)ing->max_total);
 			goto fail;
 		}
@@ -234,14 +236,16 @@ int wfs_ing_check_layout(struct wfs_ingest *ing)
 	 * directory.  Paths are at most WFS_WHEEL_MAX_PATH bytes. */
 	for (size_t i = 0; i < ing->n; i++) {
 		const char *p = ing->ents[i].path;
-		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+		for (const char *s = strchr(p, '/'); s;
+		     s = strchr(s + 1, '/')) {
 			struct wfs_went *hit;
 			memcpy(pre, p, (size_t)(s - p));
 			pre[s - p] = '\0';
 			hit = wfs_ing_find(ing, pre);
 			if (hit && !S_ISDIR(hit->mode))
 				return wfs_ing_err(ing, -EINVAL, p,
-						   "a parent directory is not a directory");
+						   "a parent directory is not "
+						   "a directory");
 		}
 	}
 	return 0;
@@ -276,9 +280,10 @@ int wfs_sink_begin(struct wfs_ingest *ing, struct wfs_went *e)
 	if (S_ISREG(e->mode) && !ing->keep && e->size > WFS_WHEEL_BUF_MAX) {
 		rc = wfs_cache_blob_begin(ing->c, &ing->w);
 		if (rc)
-			return wfs_ing_err(ing, rc, e->path,
-					   "cannot create a temp file in the cache: %s",
-					   strerror(-rc));
+			return wfs_ing_err(
+				ing, rc, e->path,
+				"cannot create a temp file in the cache: %s",
+				strerror(-rc));
 		ing->streaming = 1;
 	} else if (e->size >= ing->buf.cap) {
 		/* Reserve once rather than doubling up to the size. */
@@ -298,17 +303,19 @@ static int size_err(struct wfs_ingest *ing, struct wfs_went *e, int more)
 		return wfs_ing_err(ing, -EBADMSG, e->path,
 				   "changed size while being read");
 	if (more)
-		return wfs_ing_err(ing, -EBADMSG, e->path,
-				   "inflates beyond its declared size of %llu bytes",
-				   (unsigned long long)ing->declared);
-	return wfs_ing_err(ing, -EBADMSG, e->path,
-			   "inflates to %llu bytes, less than its declared size of %llu",
-			   (unsigned long long)ing->got,
-			   (unsigned long long)ing->declared);
+		return wfs_ing_err(
+			ing, -EBADMSG, e->path,
+			"inflates beyond its declared size of %llu bytes",
+			(unsigned long long)ing->declared);
+	return wfs_ing_err(
+		ing, -EBADMSG, e->path,
+		"inflates to %llu bytes, less than its declared size of %llu",
+		(unsigned long long)ing->got,
+		(unsigned long long)ing->declared);
 }
 
-int wfs_sink_write(struct wfs_ingest *ing, struct wfs_went *e,
-		   const void *data, size_t n)
+int wfs_sink_write(struct wfs_ingest *ing, struct wfs_went *e, const void *data,
+		   size_t n)
 {
 	int rc;
 
@@ -420,10 +427,10 @@ int wfs_wheel_ingest(struct wfs_cache *c, const char *source,
 
 	if (res)
 		memset(res, 0, sizeof(*res));
-	ing.max_file = opts && opts->max_file_size ? opts->max_file_size :
-						     4ull << 30;
-	ing.max_total = opts && opts->max_total_size ? opts->max_total_size :
-						       16ull << 30;
+	ing.max_file =
+		opts && opts->max_file_size ? opts->max_file_size : 4ull << 30;
+	ing.max_total = opts && opts->max_total_size ? opts->max_total_size
+						     : 16ull << 30;
 	if (opts) {
 		ing.warn = opts->warn;
 		ing.warn_arg = opts->warn_arg;
@@ -449,7 +456,9 @@ int wfs_wheel_ingest(struct wfs_cache *c, const char *source,
 		base = base ? base + 1 : source;
 		if (wfs_wheel_name_parse(base, &wn)) {
 			rc = wfs_ing_err(&ing, -EINVAL, NULL,
-					 "not a wheel file name ({name}-{version}(-{build})?-{python}-{abi}-{platform}.whl)");
+					 "not a wheel file name "
+					 "({name}-{version}(-{build})?-{python}"
+					 "-{abi}-{platform}.whl)");
 			goto out;
 		}
 		rc = wfs_ingest_zip(&ing, source);

@@ -42,17 +42,18 @@ void wfs_wheel_normalize(const char *name, char *out, size_t outlen);
 void wfs_wheel_escape(const char *name, char *out, size_t outlen);
 
 struct wfs_ingest_opts {
-	uint64_t max_file_size;  /* refuse entries larger than this (0: 4 GiB) */
-	uint64_t max_total_size; /* refuse wheels inflating beyond (0: 16 GiB) */
+	uint64_t max_file_size; /* refuse entries larger than this (0: 4 GiB) */
+	uint64_t
+		max_total_size; /* refuse wheels inflating beyond (0: 16 GiB) */
 	void (*warn)(const char *msg, void *arg); /* warnings, one line each */
 	void *warn_arg;
 };
 
 struct wfs_ingest_result {
-	struct wfs_digest tree;  /* the tree's id in the cache */
+	struct wfs_digest tree; /* the tree's id in the cache */
 	char name[128], version[128], tags[256];
-	uint64_t files;          /* regular files */
-	uint64_t bytes;          /* bytes of regular files */
+	uint64_t files;		       /* regular files */
+	uint64_t bytes;		       /* bytes of regular files */
 	uint64_t new_blobs, new_bytes; /* written by this call */
 };
 

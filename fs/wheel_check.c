@@ -45,13 +45,15 @@ static int find_distinfo(struct wfs_ingest *ing, char **out)
 			continue;
 		if (found && (flen != n || memcmp(found, p, n)))
 			return wfs_ing_err(ing, -EINVAL, NULL,
-					   "more than one .dist-info directory (%.*s, %.*s)",
+					   "more than one .dist-info directory "
+					   "(%.*s, %.*s)",
 					   (int)flen, found, (int)n, p);
 		found = p;
 		flen = n;
 	}
 	if (!found)
-		return wfs_ing_err(ing, -EINVAL, NULL, "no .dist-info directory");
+		return wfs_ing_err(ing, -EINVAL, NULL,
+				   "no .dist-info directory");
 	*out = strndup(found, flen);
 	return *out ? 0 : wfs_ing_err(ing, -ENOMEM, NULL, "out of memory");
 }
@@ -64,14 +66,15 @@ static int set_add(struct wfs_buf *set, const char *s, size_t n)
 		size_t cl = dot ? (size_t)(dot - s) : n;
 		int have = 0;
 
-		for (const char *p = set->data; p && *p && !have; ) {
+		for (const char *p = set->data; p && *p && !have;) {
 			const char *e = strchr(p, '.');
 			size_t pl = e ? (size_t)(e - p) : strlen(p);
 			have = pl == cl && !memcmp(p, s, cl);
 			p = e ? e + 1 : p + pl;
 		}
-		if (cl && !have && ((set->len && wfs_buf_append(set, ".", 1)) ||
-				    wfs_buf_append(set, s, cl)))
+		if (cl && !have &&
+		    ((set->len && wfs_buf_append(set, ".", 1)) ||
+		     wfs_buf_append(set, s, cl)))
 			return -ENOMEM;
 		s += cl + (dot ? 1 : 0);
 		n -= cl + (dot ? 1 : 0);
@@ -129,9 +132,8 @@ static int parse_version(const char *v, int *major, int *minor)
 }
 
 /* One "Key: value" header of WHEEL; unknown keys are ignored. */
-static int wheel_header(struct wfs_ingest *ing, const char *entry,
-			size_t line, const char *key, const char *v,
-			struct wheel_info *wi)
+static int wheel_header(struct wfs_ingest *ing, const char *entry, size_t line,
+			const char *key, const char *v, struct wheel_info *wi)
 {
 	int rc;
 
@@ -140,9 +142,10 @@ static int wheel_header(struct wfs_ingest *ing, const char *entry,
 			return wfs_ing_err(ing, -EINVAL, entry,
 					   "Wheel-Version given twice");
 		if (parse_version(v, &wi->major, &wi->minor))
-			return wfs_ing_err(ing, -EINVAL, entry,
-					   "line %zu: invalid Wheel-Version '%s'",
-					   line, v);
+			return wfs_ing_err(
+				ing, -EINVAL, entry,
+				"line %zu: invalid Wheel-Version '%s'", line,
+				v);
 		wi->have_version = 1;
 	} else if (!strcasecmp(key, "Root-Is-Purelib")) {
 		if (wi->have_purelib)
@@ -153,7 +156,8 @@ static int wheel_header(struct wfs_ingest *ing, const char *entry,
 			wi->flags |= WFS_TREE_PURELIB;
 		else if (strcasecmp(v, "false"))
 			return wfs_ing_err(ing, -EINVAL, entry,
-					   "line %zu: Root-Is-Purelib is neither true nor false",
+					   "line %zu: Root-Is-Purelib is "
+					   "neither true nor false",
 					   line);
 	} else if (!strcasecmp(key, "Tag")) {
 		rc = add_tag(wi, v);
@@ -161,14 +165,17 @@ static int wheel_header(struct wfs_ingest *ing, const char *entry,
 			return wfs_ing_err(ing, rc, NULL, "out of memory");
 		if (rc)
 			return wfs_ing_err(ing, rc, entry,
-					   "line %zu: invalid Tag '%s'", line, v);
+					   "line %zu: invalid Tag '%s'", line,
+					   v);
 	} else if (!strcasecmp(key, "Build")) {
 		if (!*v || strlen(v) >= sizeof(wi->build) || *v < '0' ||
-		    *v > '9' || strspn(v, "abcdefghijklmnopqrstuvwxyz"
-				       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._") !=
-					strlen(v))
+		    *v > '9' ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyz"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._") !=
+			    strlen(v))
 			return wfs_ing_err(ing, -EINVAL, entry,
-					   "line %zu: invalid Build '%s'", line, v);
+					   "line %zu: invalid Build '%s'", line,
+					   v);
 		strcpy(wi->build, v);
 	}
 	return 0;
@@ -194,16 +201,16 @@ static int parse_wheel(struct wfs_ingest *ing, const char *entry,
 		if (le > p && le[-1] == '\r')
 			le--;
 		if (le == p)
-			break; /* end of the headers */
+			break;		       /* end of the headers */
 		if (*p == ' ' || *p == '\t') { /* folded continuation */
 			p = next;
 			continue;
 		}
 		colon = memchr(p, ':', (size_t)(le - p));
 		if (!colon || colon == p)
-			return wfs_ing_err(ing, -EINVAL, entry,
-					   "line %zu: not a 'Key: value' header",
-					   line);
+			return wfs_ing_err(
+				ing, -EINVAL, entry,
+				"line %zu: not a 'Key: value' header", line);
 		for (v = colon + 1; v < le && (*v == ' ' || *v == '\t'); v++)
 			;
 		while (le > v && (le[-1] == ' ' || le[-1] == '\t'))
@@ -224,11 +231,13 @@ static int parse_wheel(struct wfs_ingest *ing, const char *entry,
 		return wfs_ing_err(ing, -EINVAL, entry, "no Wheel-Version");
 	if (wi->major != 1)
 		return wfs_ing_err(ing, -EINVAL, entry,
-				   "Wheel-Version %d.%d is not supported (major version 1 is)",
+				   "Wheel-Version %d.%d is not supported "
+				   "(major version 1 is)",
 				   wi->major, wi->minor);
 	if (wi->minor > 0 && ing->warn) {
 		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s: Wheel-Version 1.%d is newer than 1.0",
+		snprintf(msg, sizeof(msg),
+			 "%s: Wheel-Version 1.%d is newer than 1.0",
 			 ing->source, wi->minor);
 		ing->warn(msg, ing->warn_arg);
 	}
@@ -294,10 +303,10 @@ static int check_hash(struct wfs_ingest *ing, struct wfs_went *e,
 		vlen--;
 	if (eq - hash == 6 && !memcmp(hash, "sha256", 6)) {
 		wfs_b64url_nopad(e->sha256, 32, calc);
-	} else if (eq - hash == 6 && (!memcmp(hash, "sha384", 6) ||
-				      !memcmp(hash, "sha512", 6))) {
-		rc = other_digest(ing, e, hash[3] == '3' ? EVP_sha384() :
-							    EVP_sha512(),
+	} else if (eq - hash == 6 &&
+		   (!memcmp(hash, "sha384", 6) || !memcmp(hash, "sha512", 6))) {
+		rc = other_digest(ing, e,
+				  hash[3] == '3' ? EVP_sha384() : EVP_sha512(),
 				  md, &mdlen);
 		if (rc)
 			return rc;
@@ -308,7 +317,8 @@ static int check_hash(struct wfs_ingest *ing, struct wfs_went *e,
 		*(char *)eq = '=';
 		return wfs_ing_err(ing, -EINVAL, e->path,
 				   "unsupported hash algorithm '%s' in RECORD "
-				   "(sha256, sha384 or sha512 expected)", disp);
+				   "(sha256, sha384 or sha512 expected)",
+				   disp);
 	}
 	if (strlen(calc) != vlen || memcmp(calc, v, vlen))
 		return wfs_ing_err(ing, -EBADMSG, e->path,
@@ -355,8 +365,9 @@ static int check_record(struct wfs_ingest *ing, const char *di,
 				e = NULL;
 		}
 		if (!e)
-			rc = wfs_ing_err(ing, -EBADMSG, row->path,
-					 "listed in RECORD but not in the wheel");
+			rc = wfs_ing_err(
+				ing, -EBADMSG, row->path,
+				"listed in RECORD but not in the wheel");
 		else if (e->recorded)
 			rc = wfs_ing_err(ing, -EINVAL, row->path,
 					 "listed more than once in RECORD");
@@ -372,10 +383,11 @@ static int check_record(struct wfs_ingest *ing, const char *di,
 					 "RECORD has no hash for it");
 		else if (!(rc = check_hash(ing, e, row->hash)) &&
 			 row->size >= 0 && (uint64_t)row->size != e->size)
-			rc = wfs_ing_err(ing, -EBADMSG, e->path,
-					 "size %llu does not match RECORD (%lld)",
-					 (unsigned long long)e->size,
-					 (long long)row->size);
+			rc = wfs_ing_err(
+				ing, -EBADMSG, e->path,
+				"size %llu does not match RECORD (%lld)",
+				(unsigned long long)e->size,
+				(long long)row->size);
 	}
 	wfs_record_free(&r);
 	for (size_t i = 0; i < ing->n && !rc; i++) {
@@ -398,8 +410,8 @@ static int check_symlink(struct wfs_ingest *ing, const struct wfs_went *link)
 	size_t pos = 0;
 	int hops = 0, rc = 0;
 
-	if ((slash && wfs_buf_append(&cur, link->path,
-				     (size_t)(slash - link->path))) ||
+	if ((slash &&
+	     wfs_buf_append(&cur, link->path, (size_t)(slash - link->path))) ||
 	    wfs_buf_append(&rest, link->target, strlen(link->target))) {
 		rc = wfs_ing_err(ing, -ENOMEM, NULL, "out of memory");
 		goto out;
@@ -434,15 +446,17 @@ static int check_symlink(struct wfs_ingest *ing, const struct wfs_went *link)
 		e = wfs_ing_find(ing, cur.data);
 		if (e && S_ISLNK(e->mode)) {
 			if (++hops > 40) {
-				rc = wfs_ing_err(ing, -ELOOP, link->path,
-						 "too many levels of symbolic links");
+				rc = wfs_ing_err(
+					ing, -ELOOP, link->path,
+					"too many levels of symbolic links");
 				goto out;
 			}
 			cur.len = save;
 			cur.data[save] = '\0';
 			/* Continue with the target, then what was left. */
 			tmp.len = 0;
-			if (wfs_buf_append(&tmp, e->target, strlen(e->target)) ||
+			if (wfs_buf_append(&tmp, e->target,
+					   strlen(e->target)) ||
 			    wfs_buf_append(&tmp, "/", 1) ||
 			    wfs_buf_append(&tmp, rest.data + pos,
 					   rest.len - pos)) {
@@ -483,7 +497,8 @@ static int build_tree(struct wfs_ingest *ing, const char *name,
 					  S_ISREG(e->mode) ? &e->digest : NULL,
 					  S_ISLNK(e->mode) ? e->target : NULL);
 		if (rc)
-			rc = wfs_ing_err(ing, rc, e->path, "adding to the tree: %s",
+			rc = wfs_ing_err(ing, rc, e->path,
+					 "adding to the tree: %s",
 					 strerror(-rc));
 	}
 	if (!rc) {
@@ -526,8 +541,9 @@ int wfs_ingest_finish(struct wfs_ingest *ing, const struct wfs_wheel_name *wn,
 	    memchr(dash + 1, '-', (size_t)(di + stem - dash - 1)) ||
 	    (size_t)(dash - di) >= sizeof(name) ||
 	    (size_t)(di + stem - dash) > sizeof(version)) {
-		rc = wfs_ing_err(ing, -EINVAL, di,
-				 "not a {name}-{version}.dist-info directory name");
+		rc = wfs_ing_err(
+			ing, -EINVAL, di,
+			"not a {name}-{version}.dist-info directory name");
 		goto out;
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)(dash - di), di);
@@ -538,7 +554,8 @@ int wfs_ingest_finish(struct wfs_ingest *ing, const struct wfs_wheel_name *wn,
 		wfs_wheel_normalize(wn->name, n2, sizeof(n2));
 		if (strcmp(n1, n2) || strcmp(version, wn->version)) {
 			rc = wfs_ing_err(ing, -EINVAL, di,
-					 "does not match the wheel's name and version (%s %s)",
+					 "does not match the wheel's name and "
+					 "version (%s %s)",
 					 wn->name, wn->version);
 			goto out;
 		}

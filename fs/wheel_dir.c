@@ -35,8 +35,8 @@ static int read_file(struct wfs_ingest *ing, int dfd, const char *name,
 	ssize_t n;
 	int fd, rc;
 
-	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-				       O_NONBLOCK);
+	fd = openat(dfd, name,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return wfs_ing_err(ing, -errno, e->path, "%s", strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
@@ -109,7 +109,8 @@ static int visit(struct wfs_ingest *ing, int dfd, const char *name,
 	if (S_ISLNK(st.st_mode))
 		return read_link(ing, dfd, name, p, &st);
 	if (S_ISREG(st.st_mode)) {
-		rc = wfs_ing_add(ing, p, S_IFREG | (st.st_mode & 0111 ? 0755 : 0644),
+		rc = wfs_ing_add(ing, p,
+				 S_IFREG | (st.st_mode & 0111 ? 0755 : 0644),
 				 (uint64_t)st.st_size, st.st_mtim.tv_sec,
 				 (uint32_t)st.st_mtim.tv_nsec, &e);
 		return rc ? rc : read_file(ing, dfd, name, e, &st);
@@ -127,7 +128,8 @@ static int visit(struct wfs_ingest *ing, int dfd, const char *name,
 	if (depth >= WFS_WHEEL_MAX_DEPTH)
 		return wfs_ing_err(ing, -EINVAL, path->data,
 				   "directories nested too deeply");
-	sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	sub = openat(dfd, name,
+		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sub < 0)
 		return wfs_ing_err(ing, -errno, path->data, "%s",
 				   strerror(errno));
@@ -150,8 +152,8 @@ static int walk(struct wfs_ingest *ing, int dfd, struct wfs_buf *path,
 	if (!d) {
 		rc = -errno;
 		close(dfd);
-		return wfs_ing_err(ing, rc, path->len ? path->data : NULL,
-				   "%s", strerror(-rc));
+		return wfs_ing_err(ing, rc, path->len ? path->data : NULL, "%s",
+				   strerror(-rc));
 	}
 	for (;;) {
 		size_t save = path->len;

@@ -32,18 +32,18 @@
 #define WFS_WHEEL_MAX_META (64u << 20)
 
 struct wfs_went {
-	char *path;      /* owned; relative, no trailing '/' */
-	uint32_t mode;   /* S_IFREG/S_IFDIR/S_IFLNK | 0755 or 0644 */
-	uint64_t size;   /* content size (target length for symlinks) */
+	char *path;    /* owned; relative, no trailing '/' */
+	uint32_t mode; /* S_IFREG/S_IFDIR/S_IFLNK | 0755 or 0644 */
+	uint64_t size; /* content size (target length for symlinks) */
 	int64_t mtime_sec;
 	uint32_t mtime_nsec;
-	uint64_t index;  /* zip entry index */
-	char *target;    /* owned; symlinks only */
-	char *meta;      /* owned; content of WHEEL / RECORD */
+	uint64_t index; /* zip entry index */
+	char *target;	/* owned; symlinks only */
+	char *meta;	/* owned; content of WHEEL / RECORD */
 	size_t meta_len;
 	struct wfs_digest digest; /* regular files */
-	uint8_t sha256[32];       /* files and symlinks, once read */
-	int recorded;             /* matched a RECORD row */
+	uint8_t sha256[32];	  /* files and symlinks, once read */
+	int recorded;		  /* matched a RECORD row */
 };
 
 struct wfs_ingest {
@@ -97,8 +97,8 @@ struct wfs_went *wfs_ing_find(struct wfs_ingest *ing, const char *path);
 
 /* The sink: begin, write chunks, then commit (or abort on error). */
 int wfs_sink_begin(struct wfs_ingest *ing, struct wfs_went *e);
-int wfs_sink_write(struct wfs_ingest *ing, struct wfs_went *e,
-		   const void *data, size_t n);
+int wfs_sink_write(struct wfs_ingest *ing, struct wfs_went *e, const void *data,
+		   size_t n);
 int wfs_sink_commit(struct wfs_ingest *ing, struct wfs_went *e);
 void wfs_sink_abort(struct wfs_ingest *ing);
 

@@ -60,7 +60,7 @@ int wfs_wheel_name_parse(const char *filename, struct wfs_wheel_name *wn)
 	if (len <= 4 || strcmp(filename + len - 4, ".whl") != 0)
 		return -EINVAL;
 	end = filename + len - 4;
-	for (s = filename;; ) {
+	for (s = filename;;) {
 		const char *dash = memchr(s, '-', (size_t)(end - s));
 		const char *e = dash ? dash : end;
 		if (np == 6)
@@ -122,8 +122,9 @@ static void fold(const char *name, char *out, size_t outlen, char sep,
 				p++;
 			out[o++] = sep;
 		} else {
-			out[o++] = lower && *p >= 'A' && *p <= 'Z' ?
-					   (char)(*p - 'A' + 'a') : *p;
+			out[o++] = lower && *p >= 'A' && *p <= 'Z'
+					   ? (char)(*p - 'A' + 'a')
+					   : *p;
 		}
 	}
 	out[o] = '\0';

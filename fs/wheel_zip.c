@@ -52,8 +52,8 @@ static int cd_bad(struct wfs_ingest *ing)
 }
 
 /* Locate the central directory (end record, zip64 when present). */
-static int find_cd(struct wfs_ingest *ing, int fd, uint64_t fsize,
-		   uint64_t *n, uint64_t *cd_off, uint64_t *cd_size)
+static int find_cd(struct wfs_ingest *ing, int fd, uint64_t fsize, uint64_t *n,
+		   uint64_t *cd_off, uint64_t *cd_size)
 {
 	size_t tail_len = fsize < 65535 + 22 ? (size_t)fsize : 65535 + 22;
 	uint64_t eocd, limit;
@@ -85,7 +85,8 @@ static int find_cd(struct wfs_ingest *ing, int fd, uint64_t fsize,
 	*cd_off = le32(tail + p + 16);
 	free(tail);
 	limit = eocd;
-	if (eocd >= 20 && wfs_pread_full(fd, loc, 20, (off_t)(eocd - 20)) == 20 &&
+	if (eocd >= 20 &&
+	    wfs_pread_full(fd, loc, 20, (off_t)(eocd - 20)) == 20 &&
 	    !memcmp(loc, "PK\6\7", 4)) {
 		uint64_t off64 = le64(loc + 8);
 		if (off64 > eocd - 20 || eocd - 20 - off64 < 56 ||
@@ -180,8 +181,8 @@ static int entry_mode(struct wfs_ingest *ing, zip_t *za, uint64_t i,
 	switch (umode & S_IFMT) {
 	case 0:
 	case S_IFREG:
-		*mode = is_dir ? S_IFDIR | 0755 :
-				 S_IFREG | (umode & 0111 ? 0755 : 0644);
+		*mode = is_dir ? S_IFDIR | 0755
+			       : S_IFREG | (umode & 0111 ? 0755 : 0644);
 		break;
 	case S_IFDIR:
 		*mode = S_IFDIR | 0755;
@@ -197,7 +198,8 @@ static int entry_mode(struct wfs_ingest *ing, zip_t *za, uint64_t i,
 				   "unsupported file type (mode %06o)", umode);
 	}
 	if (S_ISDIR(*mode) && size)
-		return wfs_ing_err(ing, -EINVAL, name, "directory with content");
+		return wfs_ing_err(ing, -EINVAL, name,
+				   "directory with content");
 	return 0;
 }
 
@@ -233,8 +235,8 @@ static int scan_entries(struct wfs_ingest *ing, zip_t *za, int fd,
 	if ((rc = read_cd(ing, fd, fsize, (uint64_t)n, &cdbuf, &cd)))
 		goto out;
 	for (zip_int64_t i = 0; i < n && !rc; i++) {
-		const char *name = zip_get_name(za, (zip_uint64_t)i,
-						ZIP_FL_ENC_RAW);
+		const char *name =
+			zip_get_name(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
 		struct wfs_went *e;
 		zip_stat_t st;
 		char *path;
@@ -256,7 +258,8 @@ static int scan_entries(struct wfs_ingest *ing, zip_t *za, int fd,
 			break;
 		}
 		zip_stat_init(&st);
-		if (zip_stat_index(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW, &st) < 0 ||
+		if (zip_stat_index(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW, &st) <
+			    0 ||
 		    !(st.valid & ZIP_STAT_SIZE)) {
 			rc = wfs_ing_err(ing, -EINVAL, name, "%s",
 					 zip_strerror(za));

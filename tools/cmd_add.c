@@ -75,7 +75,7 @@ int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg)
 		if (items[i].rc) {
 			failed++;
 			wfs_fail("%s", items[i].err.msg[0] ? items[i].err.msg
-							 : items[i].source);
+							   : items[i].source);
 			continue;
 		}
 		ok++;
@@ -84,9 +84,9 @@ int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg)
 		newb += items[i].res.new_bytes;
 	}
 	if (!quiet)
-		printf("added %zu wheel%s%s: %llu files, %s new, %s deduplicated\n",
-		       ok, ok == 1 ? "" : "s",
-		       failed ? " (some failed)" : "",
+		printf("added %zu wheel%s%s: %llu files, %s new, %s "
+		       "deduplicated\n",
+		       ok, ok == 1 ? "" : "s", failed ? " (some failed)" : "",
 		       (unsigned long long)files,
 		       wfs_human_bytes(newb, b1, sizeof(b1)),
 		       wfs_human_bytes(bytes - newb, b2, sizeof(b2)));

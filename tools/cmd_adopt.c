@@ -18,7 +18,8 @@ int wfs_cmd_adopt(int argc, char **argv, struct wfs_config *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct wfs_adopt_opts opts = { .warn = wfs_cli_warn, .report = wfs_cli_say };
+	struct wfs_adopt_opts opts = { .warn = wfs_cli_warn,
+				       .report = wfs_cli_say };
 	struct wfs_adopt_stats st;
 	struct wfs_err err = { { 0 } };
 	struct wfs_cache cache;
@@ -28,7 +29,8 @@ int wfs_cmd_adopt(int argc, char **argv, struct wfs_config *cfg)
 	char *path = NULL, *dflt = NULL, hb[32];
 	int opt, rc, existed, have_view, have_cache = 0, quiet = 0;
 
-	while ((opt = getopt_long(argc, argv, "+c:p:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:p:qh", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'c':
 			cache_flag = optarg;

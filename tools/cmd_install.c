@@ -23,7 +23,8 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 		{ 0 },
 	};
 	struct wfs_ingest_opts iopts = { .warn = wfs_cli_warn };
-	struct wfs_install_opts opts = { .warn = wfs_cli_warn, .report = wfs_cli_say };
+	struct wfs_install_opts opts = { .warn = wfs_cli_warn,
+					 .report = wfs_cli_say };
 	struct wfs_ingest_item *items = NULL;
 	struct wfs_install_src *srcs = NULL;
 	struct wfs_err err = { { 0 } };
@@ -35,7 +36,8 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 	int jobs = cfg->jobs, opt, rc = WFS_EXIT_FAIL, existed, have_cache = 0;
 	size_t n;
 
-	while ((opt = getopt_long(argc, argv, "+c:p:fj:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:p:fj:qh", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'c':
 			cache_flag = optarg;
@@ -58,7 +60,8 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 	}
 	if (argc - optind < 2)
 		return wfs_usage("install");
-	if (wfs_venv_open(argv[optind], python, WFS_VENV_CREATE_LIB, &venv, &err))
+	if (wfs_venv_open(argv[optind], python, WFS_VENV_CREATE_LIB, &venv,
+			  &err))
 		return wfs_fail("%s", err.msg);
 	if (wfs_venv_view(&venv, 1, &view, &existed, &err))
 		goto fail;

@@ -111,12 +111,14 @@ int wfs_cmd_ls(int argc, char **argv, struct wfs_config *cfg)
 			wfs_json_str(stdout, r->version);
 			printf(", \"tags\": ");
 			wfs_json_str(stdout, r->tags);
-			printf(", \"files\": %llu, \"size\": %llu, \"tree\": \"%s\"}",
+			printf(", \"files\": %llu, \"size\": %llu, \"tree\": "
+			       "\"%s\"}",
 			       (unsigned long long)r->files,
 			       (unsigned long long)r->size, r->id);
 		} else {
 			printf("%-24s %-12s %-28s %6llu files %10s\n", r->name,
-			       r->version, r->tags, (unsigned long long)r->files,
+			       r->version, r->tags,
+			       (unsigned long long)r->files,
 			       wfs_human_bytes(r->size, hb, sizeof(hb)));
 		}
 		free(r->name);

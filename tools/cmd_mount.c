@@ -32,8 +32,8 @@ int wfs_cmd_mount(int argc, char **argv, struct wfs_config *cfg)
 			o.foreground = 1;
 			break;
 		case 'o':
-			if (nopts == (int)(sizeof(optcopies) /
-					   sizeof(optcopies[0])))
+			if (nopts ==
+			    (int)(sizeof(optcopies) / sizeof(optcopies[0])))
 				return wfs_fail("too many -o options");
 			optcopies[nopts] = strdup(optarg);
 			if (!optcopies[nopts])
@@ -86,7 +86,8 @@ int wfs_cmd_umount(int argc, char **argv, struct wfs_config *cfg)
 	char *end;
 
 	(void)cfg;
-	while ((opt = getopt_long(argc, argv, "+lzw:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+lzw:h", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'l':
 		case 'z':

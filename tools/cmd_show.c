@@ -44,20 +44,21 @@ static int show_files(const struct wfs_venv *venv, struct wfs_view *view,
 	}
 	for (size_t i = 1; i < cv.n; i++) {
 		const struct wfs_vent *e = &cv.v[i];
-		const struct wfs_tree *t = e->dist == UINT32_MAX ? NULL
-								 : &cv.trees[e->dist];
+		const struct wfs_tree *t =
+			e->dist == UINT32_MAX ? NULL : &cv.trees[e->dist];
 		uint32_t mode = e->ent ? e->ent->mode : (S_IFDIR | 0755);
 		char type = S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : 'f';
 		char blob[4096] = "-", rel[3 + WFS_DIGEST_HEX + 1];
 		int64_t sec = e->ent ? e->ent->mtime_sec : 0;
 		uint32_t nsec = e->ent ? e->ent->mtime_nsec : 0;
 		uint64_t size = e->ent && !S_ISDIR(mode) ? e->ent->size : 0;
-		const char *target = t && S_ISLNK(mode)
-					     ? wfs_tree_str(t, e->ent->target_off)
-					     : NULL;
+		const char *target =
+			t && S_ISLNK(mode) ? wfs_tree_str(t, e->ent->target_off)
+					   : NULL;
 		if (type == 'f') {
 			wfs_cache_blob_rel(wfs_vent_digest(e), rel);
-			snprintf(blob, sizeof(blob), "%s/blobs/%s", c->path, rel);
+			snprintf(blob, sizeof(blob), "%s/blobs/%s", c->path,
+				 rel);
 		}
 		if (!json) {
 			printf("%c %04o %" PRIu64 " %" PRId64 ".%09u %s ", type,
@@ -74,7 +75,9 @@ static int show_files(const struct wfs_venv *venv, struct wfs_view *view,
 		wfs_json_str(stdout, e->path);
 		printf(", \"type\": \"%s\", \"mode\": %u, \"size\": %" PRIu64
 		       ", \"mtime_sec\": %" PRId64 ", \"mtime_nsec\": %u",
-		       type == 'd' ? "dir" : type == 'l' ? "symlink" : "file",
+		       type == 'd'   ? "dir"
+		       : type == 'l' ? "symlink"
+				     : "file",
 		       mode & 07777, size, sec, nsec);
 		printf(", \"dist\": ");
 		if (t)
@@ -121,7 +124,8 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 	if (!rc && json) {
 		printf("{\"venv\": ");
 		wfs_json_str(stdout, venv->path);
-		printf(", \"mounted\": %s, \"cache\": ", venv->live ? "true" : "false");
+		printf(", \"mounted\": %s, \"cache\": ",
+		       venv->live ? "true" : "false");
 		wfs_json_str(stdout, view->cache ? view->cache : "");
 		printf(", \"python\": ");
 		wfs_json_str(stdout, view->python);
@@ -134,13 +138,15 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 			wfs_json_str(stdout, view->dists[i].name);
 			printf(", \"version\": ");
 			wfs_json_str(stdout, view->dists[i].version);
-			printf(", \"tree\": \"%s\", \"requested\": %s, \"files\": %"
-			       PRIu64 ", \"bytes\": %" PRIu64 "}", hex,
-			       view->dists[i].requested ? "true" : "false",
+			printf(", \"tree\": \"%s\", \"requested\": %s, "
+			       "\"files\": %" PRIu64 ", \"bytes\": %" PRIu64
+			       "}",
+			       hex, view->dists[i].requested ? "true" : "false",
 			       files[i], bytes[i]);
 		}
-		printf("\n ],\n \"total\": {\"distributions\": %zu, \"files\": %"
-		       PRIu64 ", \"bytes\": %" PRIu64 "}}\n", view->n, tf, tb);
+		printf("\n ],\n \"total\": {\"distributions\": %zu, \"files\": "
+		       "%" PRIu64 ", \"bytes\": %" PRIu64 "}}\n",
+		       view->n, tf, tb);
 	} else if (!rc) {
 		printf("venv:    %s (%s)\n", venv->path,
 		       venv->live ? "mounted" : "not mounted");
@@ -148,12 +154,13 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 		       view->cache ? view->cache : "-", view->python,
 		       view->pinned ? "yes" : "no");
 		if (view->n)
-			printf("\n%-32s %-16s %8s %11s  %s\n", "NAME", "VERSION",
-			       "FILES", "SIZE", "REQUESTED");
+			printf("\n%-32s %-16s %8s %11s  %s\n", "NAME",
+			       "VERSION", "FILES", "SIZE", "REQUESTED");
 		for (size_t i = 0; i < view->n; i++)
 			printf("%-32s %-16s %8" PRIu64 " %11s  %s\n",
 			       view->dists[i].name, view->dists[i].version,
-			       files[i], wfs_human_bytes(bytes[i], hb, sizeof(hb)),
+			       files[i],
+			       wfs_human_bytes(bytes[i], hb, sizeof(hb)),
 			       view->dists[i].requested ? "yes" : "no");
 		printf("\n%zu distribution%s, %" PRIu64 " files, %s\n", view->n,
 		       view->n == 1 ? "" : "s", tf,
@@ -193,7 +200,8 @@ int wfs_cmd_show(int argc, char **argv, struct wfs_config *cfg)
 	}
 	if (argc - optind != 1)
 		return wfs_usage("show");
-	if (wfs_venv_open(argv[optind], NULL, WFS_VENV_VIEW_PYTHON, &venv, &err))
+	if (wfs_venv_open(argv[optind], NULL, WFS_VENV_VIEW_PYTHON, &venv,
+			  &err))
 		return wfs_fail("%s", err.msg);
 	rc = wfs_venv_view(&venv, 0, &view, &existed, &err);
 	have_view = !rc;
@@ -201,7 +209,8 @@ int wfs_cmd_show(int argc, char **argv, struct wfs_config *cfg)
 		rc = wfs_errf(&err, -EINVAL, "%s/%s: names no cache", venv.lib,
 			      WFS_VIEW_FILE);
 	if (!rc)
-		rc = wfs_cache_open(view.cache, WFS_CACHE_READONLY, &cache, &err);
+		rc = wfs_cache_open(view.cache, WFS_CACHE_READONLY, &cache,
+				    &err);
 	have_cache = have_view && !rc;
 	if (!rc)
 		rc = files ? show_files(&venv, &view, &cache, json, &err)

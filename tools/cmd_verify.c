@@ -30,7 +30,8 @@ int wfs_cmd_verify(int argc, char **argv, struct wfs_config *cfg)
 	path = wfs_config_cache_path(cfg, argc > optind ? argv[optind] : NULL);
 	if (!path)
 		return wfs_fail("out of memory");
-	rc = wfs_cache_open(path, repair ? 0 : WFS_CACHE_READONLY, &cache, &err);
+	rc = wfs_cache_open(path, repair ? 0 : WFS_CACHE_READONLY, &cache,
+			    &err);
 	free(path);
 	if (rc)
 		return wfs_fail("%s", err.msg);

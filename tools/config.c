@@ -21,11 +21,28 @@ int wfs_config_parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	case 't': case 'T': v <<= 40; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		v <<= 40;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end == 'i' || *end == 'B')
 		end++;
@@ -98,8 +115,8 @@ static char *config_file(void)
 
 	if (env && *env)
 		return strdup(env);
-	if (home && *home && asprintf(&p, "%s/.config/wheelfs/wheelfs.conf",
-				      home) >= 0) {
+	if (home && *home &&
+	    asprintf(&p, "%s/.config/wheelfs/wheelfs.conf", home) >= 0) {
 		if (access(p, F_OK) == 0)
 			return p;
 		free(p);
@@ -128,7 +145,8 @@ int wfs_config_load(struct wfs_config *cfg)
 	if (!f) {
 		rc = errno == ENOENT && !getenv("WHEELFS_CONFIG") ? 0 : -errno;
 		if (rc)
-			fprintf(stderr, "wheelfs: %s: %s\n", file, strerror(-rc));
+			fprintf(stderr, "wheelfs: %s: %s\n", file,
+				strerror(-rc));
 		free(file);
 		return rc;
 	}

@@ -12,13 +12,13 @@
 #include <stdint.h>
 
 struct wfs_config {
-	char *cache_path;        /* [cache] path; NULL: the XDG default */
-	int jobs;                /* [add] jobs; 0: one per CPU */
-	uint64_t max_file_size;  /* [add] max_file_size */
+	char *cache_path;	 /* [cache] path; NULL: the XDG default */
+	int jobs;		 /* [add] jobs; 0: one per CPU */
+	uint64_t max_file_size;	 /* [add] max_file_size */
 	uint64_t max_total_size; /* [add] max_wheel_size */
-	char *pin_mode;          /* [pin] mode */
-	int mount_threads;       /* [mount] threads; 0: single-threaded */
-	double mount_timeout;    /* [mount] timeout (seconds) for entries */
+	char *pin_mode;		 /* [pin] mode */
+	int mount_threads;	 /* [mount] threads; 0: single-threaded */
+	double mount_timeout;	 /* [mount] timeout (seconds) for entries */
 };
 
 /* Load defaults, then the file. Prints the one-line error itself. */

@@ -23,10 +23,13 @@ int main(void)
 
 	CHECK(wfs_digest_parse(hex, &e) == 0);
 	CHECK(wfs_digest_equal(&d, &e));
-	CHECK(wfs_digest_parse("06B05AB6733A618578AF5F94892F3950", &e) == -EINVAL);
+	CHECK(wfs_digest_parse("06B05AB6733A618578AF5F94892F3950", &e) ==
+	      -EINVAL);
 	CHECK(wfs_digest_parse("06b05ab6", &e) == -EINVAL);
-	CHECK(wfs_digest_parse("06b05ab6733a618578af5f94892f3950a", &e) == -EINVAL);
-	CHECK(wfs_digest_parse("g6b05ab6733a618578af5f94892f3950", &e) == -EINVAL);
+	CHECK(wfs_digest_parse("06b05ab6733a618578af5f94892f3950a", &e) ==
+	      -EINVAL);
+	CHECK(wfs_digest_parse("g6b05ab6733a618578af5f94892f3950", &e) ==
+	      -EINVAL);
 
 	wfs_cache_blob_rel(&d, rel);
 	CHECK(!strcmp(rel, "06/06b05ab6733a618578af5f94892f3950"));

@@ -66,19 +66,21 @@ static void shebangs(void)
 
 	CHECK(shebang_is("/v/bin/python", "#!/v/bin/python\n"));
 	CHECK(shebang_is("/a b/bin/python",
-			 "#!/bin/sh\n'''exec' \"/a b/bin/python\" \"$0\" \"$@\"\n' '''\n"));
+			 "#!/bin/sh\n'''exec' \"/a b/bin/python\" \"$0\" "
+			 "\"$@\"\n' '''\n"));
 	/* 124 bytes: "#!" + 124 + "\n" = 127 is still simple; 125 is not. */
 	memset(exe, 'x', sizeof(exe));
 	exe[0] = '/';
 	exe[124] = '\0';
 	{
 		struct wfs_buf b = { 0 };
-		CHECK(!wfs_shebang(exe, &b) && b.len == 127 && b.data[0] == '#' &&
-		      b.data[2] == '/');
+		CHECK(!wfs_shebang(exe, &b) && b.len == 127 &&
+		      b.data[0] == '#' && b.data[2] == '/');
 		wfs_buf_free(&b);
 		exe[124] = 'x';
 		exe[125] = '\0';
-		CHECK(!wfs_shebang(exe, &b) && !strncmp(b.data, "#!/bin/sh\n", 10));
+		CHECK(!wfs_shebang(exe, &b) &&
+		      !strncmp(b.data, "#!/bin/sh\n", 10));
 		wfs_buf_free(&b);
 	}
 }
@@ -126,9 +128,11 @@ static int cfg_is(const char *text, const char *want)
 static void pyvenv(void)
 {
 	CHECK(cfg_is("home = /usr/bin\ninclude-system-site-packages = false\n"
-		     "version = 3.11.2\n", "3.11"));
+		     "version = 3.11.2\n",
+		     "3.11"));
 	CHECK(cfg_is("home = /usr/bin\nimplementation = CPython\n"
-		     "version_info = 3.12.1\n", "3.12"));
+		     "version_info = 3.12.1\n",
+		     "3.12"));
 	CHECK(cfg_is("version_info = 3.10.4.final.0\n", "3.10"));
 	CHECK(cfg_is("version = 3.13.0rc1\n", "3.13"));
 	CHECK(cfg_is("Version=3.9\n", "3.9"));

@@ -74,7 +74,8 @@ static void bad(const char *text, size_t len, int line)
 
 	snprintf(want, sizeof(want), "x/RECORD: line %d:", line);
 	if (rc != -EINVAL || !strstr(err.msg, want))
-		fprintf(stderr, "parse of [%.*s]: rc %d, message '%s', want '%s'\n",
+		fprintf(stderr,
+			"parse of [%.*s]: rc %d, message '%s', want '%s'\n",
 			(int)len, text, rc, err.msg, want);
 	CHECK(rc == -EINVAL);
 	CHECK(strstr(err.msg, want) != NULL);
@@ -105,25 +106,25 @@ int main(void)
 
 	good("", 0);
 	good("a,,\n", 1);
-	good("a,,", 1);              /* no final line end */
-	good("a,,\n\n", 1);          /* trailing empty line */
+	good("a,,", 1);	    /* no final line end */
+	good("a,,\n\n", 1); /* trailing empty line */
 	good("a,,\r\n\r\n", 1);
-	good("a,,1\n\nb,,2\n", 2);   /* blank lines are skipped */
+	good("a,,1\n\nb,,2\n", 2); /* blank lines are skipped */
 
-	BAD("a,b\n", 1);                       /* two fields */
-	BAD("ok,,1\nx,y,z,w\n", 2);            /* four fields */
+	BAD("a,b\n", 1);	    /* two fields */
+	BAD("ok,,1\nx,y,z,w\n", 2); /* four fields */
 	BAD("ok,,1\nonly\n", 2);
-	BAD("a,,12x\n", 1);                    /* size not numeric */
+	BAD("a,,12x\n", 1); /* size not numeric */
 	BAD("a,,-1\n", 1);
 	BAD("a,, 1\n", 1);
-	BAD("a,,99999999999999999999\n", 1);   /* overflow */
-	BAD("ok,,\n\"abc,,\n", 2);             /* unterminated quote */
-	BAD("a\"b,,\n", 1);                    /* quote in unquoted field */
-	BAD("\"a\"b,,\n", 1);                  /* text after closing quote */
-	BAD("a,,1\rb,,2\n", 1);                /* CR without LF */
-	BAD("\"a\nb\",,1\nbad\n", 3);          /* line of a multi-line row */
-	BAD("a,,1\n\0,,\n", 2);                /* NUL byte */
-	BAD(",sha256=x,1\n", 1);               /* empty path */
+	BAD("a,,99999999999999999999\n", 1); /* overflow */
+	BAD("ok,,\n\"abc,,\n", 2);	     /* unterminated quote */
+	BAD("a\"b,,\n", 1);		     /* quote in unquoted field */
+	BAD("\"a\"b,,\n", 1);		     /* text after closing quote */
+	BAD("a,,1\rb,,2\n", 1);		     /* CR without LF */
+	BAD("\"a\nb\",,1\nbad\n", 3);	     /* line of a multi-line row */
+	BAD("a,,1\n\0,,\n", 2);		     /* NUL byte */
+	BAD(",sha256=x,1\n", 1);	     /* empty path */
 
 	CHECK_DONE();
 }

@@ -28,9 +28,11 @@ static void store_tree(struct wfs_cache *c, const char *name, const char *ver,
 	wfs_digest_buf("x", 1, &d);
 	CHECK(wfs_cache_put_buf(c, &d, "x", 1, NULL) == 0);
 	for (; *paths; paths++)
-		CHECK(wfs_tree_builder_add(b, *paths, S_IFREG | 0644, 1, 7, 0, &d, NULL) == 0);
+		CHECK(wfs_tree_builder_add(b, *paths, S_IFREG | 0644, 1, 7, 0,
+					   &d, NULL) == 0);
 	snprintf(di, sizeof(di), "%s-%s.dist-info", name, ver);
-	CHECK(wfs_tree_builder_finish(b, name, ver, "py3-none-any", di, 0, &out, &len, &err) == 0);
+	CHECK(wfs_tree_builder_finish(b, name, ver, "py3-none-any", di, 0, &out,
+				      &len, &err) == 0);
 	CHECK(wfs_tree_store(c, out, len, id) == 0);
 	free(out);
 	wfs_tree_builder_free(b);
@@ -69,7 +71,8 @@ int main(void)
 	CHECK(w.n == 2 && !strcmp(w.python, "3.11") && !w.pinned);
 	CHECK(w.cache && !strcmp(w.cache, "/var/cache/wheelfs"));
 	CHECK(!strcmp(w.dists[0].name, "alpha") && w.dists[0].requested == 1);
-	CHECK(!strcmp(w.dists[1].version, "2.1") && wfs_digest_equal(&w.dists[1].tree, &t1));
+	CHECK(!strcmp(w.dists[1].version, "2.1") &&
+	      wfs_digest_equal(&w.dists[1].tree, &t1));
 	wfs_view_remove(&w, 0);
 	CHECK(w.n == 1 && wfs_view_find(&w, "alpha") < 0);
 	wfs_view_free(&w);
@@ -101,15 +104,24 @@ int main(void)
 	snprintf(cdir, sizeof(cdir), "%s/cache", dir);
 	CHECK(wfs_cache_open(cdir, WFS_CACHE_CREATE, &c, &err) == 0);
 	const char *a_paths[] = {
-		"a/__init__.py", "a-1.0.dist-info/RECORD", "a-1.0.dist-info/METADATA",
-		"a-1.0.data/purelib/a_extra.py", "a-1.0.data/platlib/shared/x.so",
-		"a-1.0.data/scripts/tool", "a-1.0.data/headers/a.h",
-		"a-1.0.data/data/share/a.txt", NULL,
+		"a/__init__.py",
+		"a-1.0.dist-info/RECORD",
+		"a-1.0.dist-info/METADATA",
+		"a-1.0.data/purelib/a_extra.py",
+		"a-1.0.data/platlib/shared/x.so",
+		"a-1.0.data/scripts/tool",
+		"a-1.0.data/headers/a.h",
+		"a-1.0.data/data/share/a.txt",
+		NULL,
 	};
 	const char *b_paths[] = {
-		"b/__init__.py", "shared/y.py", "b-2.0.dist-info/METADATA", NULL,
+		"b/__init__.py",
+		"shared/y.py",
+		"b-2.0.dist-info/METADATA",
+		NULL,
 	};
-	const char *c_paths[] = { "c/__init__.py", "a/__init__.py", "c-1.dist-info/METADATA", NULL };
+	const char *c_paths[] = { "c/__init__.py", "a/__init__.py",
+				  "c-1.dist-info/METADATA", NULL };
 	struct wfs_digest ta, tb, tc;
 	store_tree(&c, "a", "1.0", a_paths, &ta);
 	store_tree(&c, "b", "2.0", b_paths, &tb);
@@ -123,14 +135,16 @@ int main(void)
 	CHECK(wfs_view_compose(&v, &c, &cv, &err) == 0);
 	const char *sp = "python3.11/site-packages";
 	char p[256];
-#define HAS(rel) (snprintf(p, sizeof(p), "%s/%s", sp, rel), wfs_composed_find(&cv, p) >= 0)
+#define HAS(rel)                                   \
+	(snprintf(p, sizeof(p), "%s/%s", sp, rel), \
+	 wfs_composed_find(&cv, p) >= 0)
 	CHECK(wfs_composed_find(&cv, "") == 0);
 	CHECK(wfs_composed_find(&cv, "python3.11") > 0);
 	CHECK(wfs_composed_find(&cv, sp) > 0);
 	CHECK(HAS("a/__init__.py"));
-	CHECK(HAS("a_extra.py"));         /* .data/purelib */
-	CHECK(HAS("shared/x.so"));        /* .data/platlib */
-	CHECK(HAS("shared/y.py"));        /* merged with b's shared/ */
+	CHECK(HAS("a_extra.py"));  /* .data/purelib */
+	CHECK(HAS("shared/x.so")); /* .data/platlib */
+	CHECK(HAS("shared/y.py")); /* merged with b's shared/ */
 	CHECK(HAS("a-1.0.dist-info/METADATA"));
 	CHECK(!HAS("a-1.0.dist-info/RECORD")); /* the venv owns RECORD */
 	CHECK(!HAS("a-1.0.data/scripts/tool"));
@@ -143,7 +157,8 @@ int main(void)
 			      S_ISDIR(cv.v[cv.v[i].parent].ent->mode));
 		}
 	}
-	long xi = (snprintf(p, sizeof(p), "%s/shared/x.so", sp), wfs_composed_find(&cv, p));
+	long xi = (snprintf(p, sizeof(p), "%s/shared/x.so", sp),
+		   wfs_composed_find(&cv, p));
 	CHECK(xi > 0 && !strcmp(cv.v[xi].name, "x.so"));
 	CHECK(xi > 0 && !strcmp(cv.v[cv.v[xi].parent].name, "shared"));
 	wfs_composed_free(&cv);
@@ -152,7 +167,8 @@ int main(void)
 	CHECK(wfs_view_set(&v, "c", "1", &tc, 1) == 0);
 	err.msg[0] = '\0';
 	CHECK(wfs_view_compose(&v, &c, &cv, &err) == -EEXIST);
-	CHECK(strstr(err.msg, "a/__init__.py") && strstr(err.msg, " a ") && strstr(err.msg, " c"));
+	CHECK(strstr(err.msg, "a/__init__.py") && strstr(err.msg, " a ") &&
+	      strstr(err.msg, " c"));
 	wfs_view_free(&v);
 
 	wfs_cache_close(&c);

@@ -64,8 +64,10 @@ int main(void)
 	valid("foo-1.0-py3-none-any.whl", "foo", "1.0", "", "py3-none-any");
 	valid("six-1.16.0-py2.py3-none-any.whl", "six", "1.16.0", "",
 	      "py2.py3-none-any");
-	valid("foo_bar-2.1.0-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
-	      "foo_bar", "2.1.0", "1", "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64");
+	valid("foo_bar-2.1.0-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_"
+	      "x86_64.whl",
+	      "foo_bar", "2.1.0", "1",
+	      "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64");
 	valid("Pkg.Name-1.0rc1-12abc-py3-none-any.whl", "Pkg.Name", "1.0rc1",
 	      "12abc", "py3-none-any");
 	valid("torch-2.1.0+cu118-cp311-cp311-linux_x86_64.whl", "torch",
@@ -73,17 +75,17 @@ int main(void)
 	valid("pkg-1!2.0-py3-none-any.whl", "pkg", "1!2.0", "", "py3-none-any");
 	valid("a-1-py3-none-any.whl", "a", "1", "", "py3-none-any");
 
-	invalid("foo-1.0-py3-none.whl");          /* missing a tag */
+	invalid("foo-1.0-py3-none.whl"); /* missing a tag */
 	invalid("foo-1.0-any.whl");
 	invalid("foo.whl");
 	invalid(".whl");
 	invalid("");
-	invalid("foo-1.0-py3-none-any.zip");      /* not .whl */
+	invalid("foo-1.0-py3-none-any.zip"); /* not .whl */
 	invalid("foo-1.0-py3-none-any");
 	invalid("foo-1.0-py3-none-any.WHL");
-	invalid("-1.0-py3-none-any.whl");         /* empty name */
-	invalid("foo--py3-none-any.whl");         /* empty version */
-	invalid("foo-1.0--py3-none-any.whl");     /* empty build tag */
+	invalid("-1.0-py3-none-any.whl");	  /* empty name */
+	invalid("foo--py3-none-any.whl");	  /* empty version */
+	invalid("foo-1.0--py3-none-any.whl");	  /* empty build tag */
 	invalid("foo-1.0-abc-py3-none-any.whl");  /* build tag not a digit */
 	invalid("foo-1.0-1-2-py3-none-any.whl");  /* too many parts */
 	invalid("foo-1.0-py3..py2-none-any.whl"); /* empty tag part */
