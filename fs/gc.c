@@ -313,6 +313,40 @@ static int sweep_blob(struct wfs_cache *c, int dirfd, const char *name,
 	return 0;
 }
 
+/* Drop wheel-index entries (ingest.h) whose tree is gone. */
+static void sweep_index(struct gctx *g)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd = openat(g->c->dirfd, "wheels",
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char target[WFS_DIGEST_HEX + 8];
+		struct stat st;
+		ssize_t n;
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), de->d_name, target,
+			       WFS_DIGEST_HEX + 1);
+		if (n == WFS_DIGEST_HEX) {
+			memcpy(target + n, ".tree", 6);
+			if (fstatat(g->c->treesfd, target, &st, 0) == 0)
+				continue;
+		}
+		g->st->index_removed++;
+		if (!g->dry_run)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 static void sweep_tmp(struct gctx *g)
 {
 	DIR *d;
@@ -368,8 +402,10 @@ int wfs_gc(struct wfs_cache *c, int prune, int dry_run, wfs_report_fn report,
 			      cmp_digest);
 		rc = each_blob(c, sweep_blob, &g);
 	}
-	if (!rc)
+	if (!rc) {
+		sweep_index(&g);
 		sweep_tmp(&g);
+	}
 	free(g.live_trees.v);
 	free(g.marks.v);
 	return rc;

@@ -7,8 +7,9 @@
  * gc never frees what a live view needs.  The live set is every tree named
  * by the view of a registered target (CACHE/views/, see cache.h) whose view
  * record still names this cache; registrations whose target has no view any
- * more are dropped.  gc then removes blobs that no tree names, temp files
- * older than an hour, and, with prune, trees that no live view uses.  It
+ * more are dropped.  gc then removes blobs that no tree names, wheel-index
+ * entries whose tree is gone, temp files older than an hour, and, with
+ * prune, trees that no live view uses.  It
  * holds the cache lock exclusive, so no add or install runs meanwhile.
  */
 #ifndef WFS_GC_H
@@ -29,7 +30,7 @@ int wfs_verify(struct wfs_cache *c, int repair, wfs_report_fn report, void *arg,
 
 struct wfs_gc_stats {
 	uint64_t views, views_dropped, trees, trees_removed;
-	uint64_t blobs, blobs_removed, bytes_freed, tmp_removed;
+	uint64_t blobs, blobs_removed, bytes_freed, tmp_removed, index_removed;
 };
 
 int wfs_gc(struct wfs_cache *c, int prune, int dry_run, wfs_report_fn report,

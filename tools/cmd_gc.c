@@ -44,14 +44,15 @@ int wfs_cmd_gc(int argc, char **argv, struct wfs_config *cfg)
 	} else {
 		printf("%s%llu live views, %llu trees kept, %llu removed; "
 		       "%llu blobs removed (%s), %llu kept; %llu temp files "
-		       "removed\n",
+		       "and %llu index entries removed\n",
 		       dry ? "dry run: " : "", (unsigned long long)st.views,
 		       (unsigned long long)st.trees,
 		       (unsigned long long)st.trees_removed,
 		       (unsigned long long)st.blobs_removed,
 		       wfs_human_bytes(st.bytes_freed, hb, sizeof(hb)),
 		       (unsigned long long)(st.blobs - st.blobs_removed),
-		       (unsigned long long)st.tmp_removed);
+		       (unsigned long long)st.tmp_removed,
+		       (unsigned long long)st.index_removed);
 	}
 	wfs_cache_close(&cache);
 	return rc ? WFS_EXIT_FAIL : 0;

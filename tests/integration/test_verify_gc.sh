@@ -7,6 +7,7 @@ C=$T/cache
 W=$(mkwheel --out "$T/in" --name demo --version 1.0 \
 	--file demo/__init__.py='x = 1' --file-size demo/big.py=20000:s)
 run_ok "$WHEELFS" add "$C" "$W"
+[ -n "$(ls -A "$C/wheels")" ] || fail "add did not fill the wheel index"
 run_ok "$WHEELFS" verify "$C"
 grep -q "0 corrupt blobs" "$LAST_OUT" || fail "verify summary: $(cat "$LAST_OUT")"
 
@@ -41,4 +42,5 @@ run_ok "$WHEELFS" verify "$C"
 run_ok "$WHEELFS" gc --prune "$C"
 [ "$(count_trees "$C")" = 0 ] || fail "gc --prune kept an unused tree"
 [ "$(count_blobs "$C")" = 0 ] || fail "gc --prune kept blobs of no tree"
+[ -z "$(ls -A "$C/wheels" 2>/dev/null)" ] || fail "gc --prune kept index entries of removed trees"
 echo ok
