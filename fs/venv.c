@@ -302,3 +302,21 @@ int wfs_venv_commit(struct wfs_venv *v, struct wfs_view *view,
 				v->lib, msg[0] ? msg : strerror(-rc));
 	return 0;
 }
+
+int wfs_venv_view_cache(struct wfs_venv *v, int cache_flags,
+			struct wfs_view *view, struct wfs_cache *c,
+			struct wfs_err *err)
+{
+	int existed, rc = wfs_venv_view(v, 0, view, &existed, err);
+
+	if (rc)
+		return rc;
+	if (!view->cache)
+		rc = wfs_errf(err, -EINVAL, "%s/%s: names no cache", v->lib,
+			      WFS_VIEW_FILE);
+	else
+		rc = wfs_cache_open(view->cache, cache_flags, c, err);
+	if (rc)
+		wfs_view_free(view);
+	return rc;
+}

@@ -72,6 +72,13 @@ void wfs_venv_route(const struct wfs_venv *v, const char *vpath, int *fd,
 int wfs_venv_view(struct wfs_venv *v, int create, struct wfs_view *view,
 		  int *existed, struct wfs_err *err);
 
+/* Read an existing view and open the cache it names (cache_flags as for
+ * wfs_cache_open).  On success the caller frees both; on failure neither
+ * is left open. */
+int wfs_venv_view_cache(struct wfs_venv *v, int cache_flags,
+			struct wfs_view *view, struct wfs_cache *c,
+			struct wfs_err *err);
+
 /* The cache a command uses for a venv: the --cache flag, else the one its
  * view records, else the configured default (dflt).  Returns a malloc'd
  * path. */

@@ -183,7 +183,7 @@ int wfs_cmd_show(int argc, char **argv, struct wfs_config *cfg)
 	struct wfs_cache cache;
 	struct wfs_venv venv;
 	struct wfs_view view = { 0 };
-	int opt, rc, json = 0, files = 0, existed, have_view, have_cache = 0;
+	int opt, rc, json = 0, files = 0, opened;
 
 	(void)cfg;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -203,22 +203,16 @@ int wfs_cmd_show(int argc, char **argv, struct wfs_config *cfg)
 	if (wfs_venv_open(argv[optind], NULL, WFS_VENV_VIEW_PYTHON, &venv,
 			  &err))
 		return wfs_fail("%s", err.msg);
-	rc = wfs_venv_view(&venv, 0, &view, &existed, &err);
-	have_view = !rc;
-	if (!rc && !view.cache)
-		rc = wfs_errf(&err, -EINVAL, "%s/%s: names no cache", venv.lib,
-			      WFS_VIEW_FILE);
-	if (!rc)
-		rc = wfs_cache_open(view.cache, WFS_CACHE_READONLY, &cache,
-				    &err);
-	have_cache = have_view && !rc;
+	rc = wfs_venv_view_cache(&venv, WFS_CACHE_READONLY, &view, &cache,
+				 &err);
+	opened = !rc;
 	if (!rc)
 		rc = files ? show_files(&venv, &view, &cache, json, &err)
 			   : show_dists(&venv, &view, &cache, json, &err);
-	if (have_cache)
+	if (opened) {
 		wfs_cache_close(&cache);
-	if (have_view)
 		wfs_view_free(&view);
+	}
 	wfs_venv_close(&venv);
 	return rc ? wfs_fail("%s", err.msg[0] ? err.msg : strerror(-rc)) : 0;
 }

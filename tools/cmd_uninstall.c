@@ -20,7 +20,7 @@ int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg)
 	struct wfs_cache cache;
 	struct wfs_venv venv;
 	struct wfs_view view = { 0 };
-	int opt, rc, existed, have_view = 0, have_cache = 0;
+	int opt, rc, opened;
 
 	(void)cfg;
 	while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
@@ -37,21 +37,15 @@ int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg)
 	if (wfs_venv_open(argv[optind], NULL, WFS_VENV_VIEW_PYTHON, &venv,
 			  &err))
 		return wfs_fail("%s", err.msg);
-	rc = wfs_venv_view(&venv, 0, &view, &existed, &err);
-	have_view = !rc;
-	if (!rc && !view.cache)
-		rc = wfs_errf(&err, -EINVAL, "%s/%s: names no cache", venv.lib,
-			      WFS_VIEW_FILE);
-	if (!rc)
-		rc = wfs_cache_open(view.cache, 0, &cache, &err);
-	have_cache = have_view && !rc;
+	rc = wfs_venv_view_cache(&venv, 0, &view, &cache, &err);
+	opened = !rc;
 	if (!rc)
 		rc = wfs_uninstall(&venv, &cache, &view, argv + optind + 1,
 				   (size_t)(argc - optind - 1), &opts, &err);
-	if (have_cache)
+	if (opened) {
 		wfs_cache_close(&cache);
-	if (have_view)
 		wfs_view_free(&view);
+	}
 	wfs_venv_close(&venv);
 	return rc ? wfs_fail("%s", err.msg[0] ? err.msg : "failed") : 0;
 }
