@@ -64,6 +64,26 @@ static int finish_tmp(struct wfs_pin_worker *w, struct job *jb,
 	return rc;
 }
 
+/* The blob, read-only, and the temp file its copy goes to.  Returns the
+ * blob fd (t filled) or -errno with neither open. */
+static int open_blob_and_tmp(struct wfs_pin_worker *w, struct job *jb,
+			     struct wfs_pin_tmp *t)
+{
+	int bfd, rc;
+
+	jb->what = "opening its blob";
+	bfd = wfs_cache_open_blob(w->p->cache, wfs_vent_digest(jb->e));
+	if (bfd < 0)
+		return bfd;
+	jb->what = "creating a temp file";
+	rc = wfs_pin_tmp_open(w->p, jb->pfd, jb->j, jb->te->mode & 0777, t);
+	if (rc) {
+		close(bfd);
+		return rc;
+	}
+	return bfd;
+}
+
 static int by_reflink(struct wfs_pin_worker *w, struct job *jb, int *e)
 {
 	struct wfs_digest got = { { 0 } };
@@ -72,16 +92,9 @@ static int by_reflink(struct wfs_pin_worker *w, struct job *jb, int *e)
 	uint64_t size = 0;
 	int bfd, rc;
 
-	jb->what = "opening its blob";
-	bfd = wfs_cache_open_blob(w->p->cache, wfs_vent_digest(jb->e));
+	bfd = open_blob_and_tmp(w, jb, &t);
 	if (bfd < 0)
 		return bfd;
-	jb->what = "creating a temp file";
-	rc = wfs_pin_tmp_open(w->p, jb->pfd, jb->j, jb->te->mode & 0777, &t);
-	if (rc) {
-		close(bfd);
-		return rc;
-	}
 	jb->what = "reflinking";
 	rc = ioctl(t.fd, FICLONE, bfd) < 0 ? -errno : 0;
 	if (rc) {
@@ -117,16 +130,9 @@ static int by_copy(struct wfs_pin_worker *w, struct job *jb)
 	uint64_t size = 0;
 	int bfd, rc = 0;
 
-	jb->what = "opening its blob";
-	bfd = wfs_cache_open_blob(w->p->cache, wfs_vent_digest(jb->e));
+	bfd = open_blob_and_tmp(w, jb, &t);
 	if (bfd < 0)
 		return bfd;
-	jb->what = "creating a temp file";
-	rc = wfs_pin_tmp_open(w->p, jb->pfd, jb->j, jb->te->mode & 0777, &t);
-	if (rc) {
-		close(bfd);
-		return rc;
-	}
 	/* Hash what is written while copying: read, hash, write. */
 	wfs_hasher_reset(w->h);
 	for (;;) {
