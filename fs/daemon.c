@@ -26,6 +26,7 @@
 #include "control.h"
 #include "ctlsrv.h"
 #include "ll.h"
+#include "loop.h"
 
 extern char **environ;
 
@@ -38,6 +39,7 @@ void wfs_mount_opts_init(struct wfs_mount_opts *o)
 	o->readdirplus = 2;
 	o->maxfds = 1024;
 	o->spin_us = 1000;
+	o->follow = 1;
 }
 
 int wfs_mount_parse(struct wfs_mount_opts *o, char *optstr, struct wfs_err *err)
@@ -79,6 +81,13 @@ int wfs_mount_parse(struct wfs_mount_opts *o, char *optstr, struct wfs_err *err)
 			if (*end || n < 0 || n > 1000000)
 				goto bad;
 			o->spin_us = (unsigned)n;
+		} else if (!strcmp(opt, "follow") && val) {
+			if (!strcmp(val, "yes"))
+				o->follow = 1;
+			else if (!strcmp(val, "no"))
+				o->follow = 1;
+			else
+				goto bad;
 		} else if (!strcmp(opt, "readdirplus") && val) {
 			if (!strcmp(val, "yes"))
 				o->readdirplus = 2;
@@ -148,62 +157,6 @@ int wfs_mount_is_wheelfs(const char *target_abs)
 }
 
 /* ---- serving ---------------------------------------------------------------- */
-
-static int64_t now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
-/* The single-threaded loop.  Requests come in bursts (an import opens,
- * stats and isatty()s file after file); between two of them the importer
- * computes for a few hundred microseconds, long enough for an idle CPU to
- * go to sleep, and waking it (on a VM, an IPI through the hypervisor) can
- * cost more than serving the request.  So after each request the loop
- * keeps polling the device, non-blocking, for spin_us before it sleeps in
- * poll(2).  Signals end both (fuse_set_signal_handlers). */
-static int session_loop(struct fuse_session *se, unsigned spin_us)
-{
-	struct fuse_buf buf = { 0 };
-	int fd = fuse_session_fd(se), rc = 0, fl;
-	int64_t last;
-
-	if (!spin_us)
-		return fuse_session_loop(se);
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return fuse_session_loop(se);
-	last = now_us();
-	while (!fuse_session_exited(se)) {
-		int res = fuse_session_receive_buf(se, &buf);
-		if (res == -EAGAIN) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-			if (now_us() - last < (int64_t)spin_us) {
-				sched_yield(); /* others first, if any */
-				continue;
-			}
-			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-				rc = -errno;
-				break;
-			}
-			last = now_us();
-			continue;
-		}
-		if (res == -EINTR)
-			continue;
-		if (res <= 0) {
-			rc = res;
-			break;
-		}
-		fuse_session_process_buf(se, &buf);
-		last = now_us();
-	}
-	free(buf.mem);
-	fuse_session_reset(se);
-	return rc;
-}
 
 struct ready {
 	int fd;	   /* readiness pipe, -1 in the foreground */
@@ -385,7 +338,7 @@ static int serve(const struct wfs_mount_opts *o, int readyfd,
 		rc = fuse_session_loop_mt(se, cfg);
 		fuse_loop_cfg_destroy(cfg);
 	} else {
-		rc = session_loop(se, o->spin_us);
+		rc = wfs_loop_run(se, o->spin_us, o->follow);
 	}
 	/* A signal ends the loop with its number: a clean exit. */
 	rc = rc < 0 ? wfs_errf(err, rc, "%s: session: %s", abs, strerror(-rc))

@@ -23,6 +23,9 @@
  *   spin=USEC            single-threaded loop: after a request, keep
  *                        polling the device this long before sleeping
  *                        (0: never; see wheelfs-mount(1))
+ *   follow=yes|no        single-threaded loop: run beside a thread that
+ *                        sends request after request (default yes;
+ *                        see loop.h)
  */
 #ifndef WFS_DAEMON_H
 #define WFS_DAEMON_H
@@ -40,6 +43,7 @@ struct wfs_mount_opts {
 	const char *log;
 	unsigned maxfds;
 	unsigned spin_us;
+	int follow;
 };
 
 void wfs_mount_opts_init(struct wfs_mount_opts *o);

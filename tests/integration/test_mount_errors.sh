@@ -22,6 +22,7 @@ expect_fail_match "No such file or directory" "$WHEELFS" mount "$C" "$T/nowhere"
 expect_fail_match "unknown mount option 'bogus'" "$WHEELFS" mount -o bogus "$C" "$V/lib"
 [[ $LAST_RC == 2 ]] || fail "exit status $LAST_RC for a bad option"
 expect_fail_match "bad value" "$WHEELFS" mount -o threads=x "$C" "$V/lib"
+expect_fail_match "bad value for mount option follow" "$WHEELFS" mount -o follow=maybe "$C" "$V/lib"
 expect_fail_match "usage" "$WHEELFS" mount
 expect_fail_match "not a wheelfs mount" "$WHEELFS" umount "$V/lib"
 
