@@ -278,19 +278,27 @@ void wfs_ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int pfd, rc, fd;
 
 	(void)rdev;
-	if (!S_ISREG(mode)) {
-		fuse_reply_err(req, EPERM); /* regular files only */
+	if (!S_ISREG(mode) && !S_ISFIFO(mode) && !S_ISSOCK(mode)) {
+		fuse_reply_err(req, EPERM); /* no device nodes */
 		return;
 	}
 	LOCK(fs);
 	dir = wfs_node_of(fs, parent);
 	pfd = rc = prep_create(fs, dir, name, path, sizeof(path));
 	if (pfd >= 0) {
-		fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			    mode & 07777);
-		rc = fd < 0 ? -errno : 0;
-		if (fd >= 0) {
-			close(fd);
+		if (S_ISREG(mode)) {
+			fd = openat(pfd, name,
+				    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				    mode & 07777);
+			rc = fd < 0 ? -errno : 0;
+			if (fd >= 0)
+				close(fd);
+		} else {
+			rc = mknodat(pfd, name, mode & (S_IFMT | 07777), 0) < 0
+				     ? -errno
+				     : 0;
+		}
+		if (!rc) {
 			chown_new(fs, req, pfd, name);
 			rc = finish_create(fs, dir, name, pfd, path, 0, &n, &e);
 		}

@@ -3,8 +3,8 @@
 # and setxattr; rename (replacing, RENAME_NOREPLACE, EXCHANGE refused,
 # directories with lower content: EXDEV, mv falls back); unlink and rmdir
 # of lower entries (whiteouts, merged emptiness), opaque directories;
-# symlink, mknod, link; open files surviving unlink; the cache is never
-# written (blobs keep their content and mode 0444); everything survives a
+# symlink, mknod (files and FIFOs; no devices), link; open files
+# surviving unlink; the cache is never written (blobs keep their content and mode 0444); everything survives a
 # remount.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
@@ -135,7 +135,18 @@ os.symlink("sub/a.py", p("mylink"))
 assert os.readlink(p("mylink")) == "sub/a.py" and open(p("mylink")).read() == "A = 2\n"
 os.mknod(p("plain"), 0o640 | stat.S_IFREG)
 assert stat.S_ISREG(os.stat(p("plain")).st_mode)
-expect_err(errno.EPERM, os.mkfifo, p("fifo"))
+os.mkfifo(p("fifo"), 0o600)
+assert stat.S_ISFIFO(os.stat(p("fifo")).st_mode)
+pid = os.fork()
+if pid == 0:
+    with open(p("fifo"), "w") as w:
+        w.write("through the fifo")
+    os._exit(0)
+with open(p("fifo")) as r:
+    assert r.read() == "through the fifo"
+assert os.waitpid(pid, 0)[1] == 0
+os.unlink(p("fifo"))
+expect_err(errno.EPERM, os.mknod, p("dev"), 0o600 | stat.S_IFCHR, os.makedev(1, 3))
 expect_err(errno.EXDEV, os.link, p("plain"), p("plain2"))
 
 # xattrs: lower files have none; setting one copies up
