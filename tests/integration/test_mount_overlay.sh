@@ -4,8 +4,8 @@
 # directories with lower content: EXDEV, mv falls back); unlink and rmdir
 # of lower entries (whiteouts, merged emptiness), opaque directories;
 # symlink, mknod (files and FIFOs; no devices), link; open files
-# surviving unlink; the cache is never written (blobs keep their content and mode 0444); everything survives a
-# remount.
+# surviving unlink; the cache is never written (blobs keep their content
+# and mode 0444); everything survives a remount.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 
