@@ -85,7 +85,7 @@ int wfs_mount_parse(struct wfs_mount_opts *o, char *optstr, struct wfs_err *err)
 			if (!strcmp(val, "yes"))
 				o->follow = 1;
 			else if (!strcmp(val, "no"))
-				o->follow = 1;
+				o->follow = 0;
 			else
 				goto bad;
 		} else if (!strcmp(opt, "readdirplus") && val) {

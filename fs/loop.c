@@ -37,6 +37,7 @@ struct follow {
 	pid_t pid;	/* the thread that sent the last request */
 	int runs;	/* requests in a row from pid */
 	int recheck;	/* look up the caller's CPU again now */
+	int unchecked;	/* requests since the last starvation check */
 	int statfd;	/* /proc/<pid>/stat, -1: not open */
 	int cschedfd;	/* /proc/<pid>/schedstat, -1: not open */
 	int schedfd;	/* /proc/thread-self/schedstat, -1: none */
@@ -180,8 +181,10 @@ static int starved(struct follow *f)
 	return late;
 }
 
-/* Called with each request before it is served. */
-static void follow_request(struct follow *f, const struct fuse_buf *buf)
+/* Called with each request before it is served; gap is the time since
+ * the last one was. */
+static void follow_request(struct follow *f, const struct fuse_buf *buf,
+			   int64_t gap)
 {
 	const struct fuse_in_header *h = buf->mem;
 	int cpu;
@@ -197,11 +200,17 @@ static void follow_request(struct follow *f, const struct fuse_buf *buf)
 		f->delay = 0;
 		return;
 	}
-	if (starved(f)) {
-		/* Something else wants this CPU: at SCHED_IDLE the loop
-		 * would wait for it, and so would the caller. */
-		unpin(f);
-		f->until = now_us() + BACKOFF_US;
+	/* A starved loop shows as a long gap; short ones are looked at
+	 * now and then, so that small waits do not pile up unseen. */
+	if (f->cpu >= 0 && (gap > STARVED_NS / 2000 || ++f->unchecked >= 64)) {
+		f->unchecked = 0;
+		if (starved(f)) {
+			/* Something else wants this CPU: at SCHED_IDLE
+			 * the loop would wait for it, and so would the
+			 * caller. */
+			unpin(f);
+			f->until = now_us() + BACKOFF_US;
+		}
 	}
 	if (++f->runs < 2 || (f->until && now_us() < f->until))
 		return;
@@ -217,8 +226,13 @@ static void follow_request(struct follow *f, const struct fuse_buf *buf)
 		cpu_set_t one;
 		CPU_ZERO(&one);
 		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one) == 0)
+		if (sched_setaffinity(0, sizeof(one), &one) == 0) {
+			if (f->cpu < 0) { /* the baseline for starved() */
+				f->delay = 0;
+				(void)starved(f);
+			}
 			f->cpu = cpu;
+		}
 	}
 	if (f->cpu >= 0 && !f->idle && set_policy(SCHED_IDLE) == 0)
 		f->idle = 1;
@@ -265,7 +279,7 @@ int wfs_loop_run(struct fuse_session *se, unsigned spin_us, int follow)
 			rc = res;
 			break;
 		}
-		follow_request(&f, &buf);
+		follow_request(&f, &buf, now_us() - last);
 		fuse_session_process_buf(se, &buf);
 		last = now_us();
 	}
