@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""fsdiff.py — the same random file system operations on two trees.
+
+    fsdiff.py run  SEED COUNT A B   apply COUNT seeded operations to both
+    fsdiff.py same A B              compare the two trees (exit 1 if not)
+
+A is a wheelfs mount's site-packages, B a native copy made before.  Each
+operation (create, write, append, truncate, read, stat, listdir, unlink,
+mkdir, rmdir, rename, symlink, readlink, chmod, utime) runs on both, on the
+same relative paths, and must end the same way: the same result, or the
+same errno.  Two differences are documented behaviour of the mount and are
+allowed: renaming a directory that has lower content fails with EXDEV (as
+on overlayfs), and so does a hard link; the operation is then skipped on B
+too.  "same" compares type, mode, size, content and link targets of every
+entry (not times, inode numbers or directory link counts).
+"""
+import errno
+import hashlib
+import os
+import random
+import stat
+import sys
+
+
+def outcome(fn, *args):
+    try:
+        r = fn(*args)
+    except OSError as e:
+        return ("errno", errno.errorcode.get(e.errno, e.errno))
+    return ("ok", r)
+
+
+def st_key(st):
+    return (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode),
+            st.st_size if not stat.S_ISDIR(st.st_mode) else None)
+
+
+class Tree:
+    def __init__(self, root):
+        self.root = root
+
+    def p(self, rel):
+        return os.path.join(self.root, rel) if rel else self.root
+
+    # Each operation returns something comparable across the two trees.
+    def create(self, rel, data):
+        with open(self.p(rel), "xb") as f:
+            f.write(data)
+
+    def write(self, rel, off, data):
+        fd = os.open(self.p(rel), os.O_WRONLY | os.O_NOFOLLOW)
+        try:
+            return os.pwrite(fd, data, off)
+        finally:
+            os.close(fd)
+
+    def append(self, rel, data):
+        fd = os.open(self.p(rel), os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+        try:
+            return os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def truncate(self, rel, n):
+        fd = os.open(self.p(rel), os.O_WRONLY | os.O_NOFOLLOW)
+        try:
+            os.ftruncate(fd, n)
+        finally:
+            os.close(fd)
+
+    def read(self, rel):
+        with open(self.p(rel), "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    def stat(self, rel):
+        return st_key(os.lstat(self.p(rel)))
+
+    def listdir(self, rel):
+        return sorted(os.listdir(self.p(rel)))
+
+    def unlink(self, rel):
+        os.unlink(self.p(rel))
+
+    def mkdir(self, rel):
+        os.mkdir(self.p(rel), 0o755)
+
+    def rmdir(self, rel):
+        os.rmdir(self.p(rel))
+
+    def rename(self, a, b):
+        os.rename(self.p(a), self.p(b))
+
+    def symlink(self, target, rel):
+        os.symlink(target, self.p(rel))
+
+    def readlink(self, rel):
+        return os.readlink(self.p(rel))
+
+    def chmod(self, rel, mode):
+        os.chmod(self.p(rel), mode)  # follows: targets stay inside
+
+    def utime(self, rel, ns):
+        os.utime(self.p(rel), ns=(ns, ns), follow_symlinks=False)
+        return os.lstat(self.p(rel)).st_mtime_ns
+
+    def link(self, a, b):
+        os.link(self.p(a), self.p(b), follow_symlinks=False)
+
+
+def paths(root):
+    out = [""]
+    for d, dirs, files in os.walk(root):
+        rel = os.path.relpath(d, root)
+        rel = "" if rel == "." else rel
+        for n in dirs + files:
+            out.append(os.path.join(rel, n))
+    return sorted(out)
+
+
+def run(seed, count, a, b):
+    rnd = random.Random(seed)
+    A, B = Tree(a), Tree(b)
+    names = ["n%d" % i for i in range(6)] + ["__init__.py", "x.py"]
+
+    def existing():
+        return rnd.choice(paths(b))
+
+    def fresh():
+        base = existing()
+        if rnd.random() < 0.7 and os.path.isdir(B.p(base)) \
+                and not os.path.islink(B.p(base)):
+            return os.path.join(base, rnd.choice(names))
+        return os.path.join(os.path.dirname(base), rnd.choice(names))
+
+    def any_path():
+        return existing() if rnd.random() < 0.6 else fresh()
+
+    def a_file():  # mostly an existing regular file
+        if rnd.random() < 0.8:
+            files = [p for p in paths(b) if os.path.isfile(B.p(p))
+                     and not os.path.islink(B.p(p))]
+            if files:
+                return rnd.choice(files)
+        return any_path()
+
+    def data():
+        return rnd.randbytes(rnd.choice([0, 1, 7, 100, 4096, 5000]))
+
+    allowed = 0
+    done = {}
+    for i in range(count):
+        op = rnd.choice(["create", "write", "append", "truncate", "read",
+                         "read", "stat", "stat", "listdir", "unlink",
+                         "mkdir", "rmdir", "rename", "rename", "symlink",
+                         "readlink", "chmod", "utime", "link"])
+        if op == "create":
+            args = (fresh(), data())
+        elif op == "write":
+            args = (a_file(), rnd.randrange(0, 6000), data())
+        elif op == "append":
+            args = (a_file(), data())
+        elif op == "truncate":
+            args = (a_file(), rnd.randrange(0, 6000))
+        elif op == "read":
+            args = (a_file(),)
+        elif op in ("rename", "link"):
+            args = (existing(), any_path())
+        elif op == "symlink":
+            # relative targets without "..": inside the tree, or dangling
+            args = (rnd.choice(["x.py", "n0/n2", "n1", "/nonexistent/x"]),
+                    any_path())
+        elif op == "chmod":
+            args = (any_path(), rnd.choice([0o600, 0o644, 0o755, 0o700]))
+        elif op == "utime":
+            args = (any_path(), rnd.randrange(10**9, 2 * 10**9) * 10**9)
+        else:
+            args = (any_path(),)
+        ra = outcome(getattr(A, op), *args)
+        if ra == ("errno", "EXDEV") and op in ("rename", "link"):
+            allowed += 1
+            continue  # documented: not done on B either
+        rb = outcome(getattr(B, op), *args)
+        if ra != rb:
+            sys.exit("op %d: %s%r: mount %r, native %r"
+                     % (i, op, args[:2], ra, rb))
+        if ra[0] == "ok":
+            done[op] = done.get(op, 0) + 1
+    print("%d operations, %d EXDEV (allowed); succeeded: %s" % (
+        count, allowed, " ".join("%s %d" % kv for kv in sorted(done.items()))))
+
+
+def snapshot(root):
+    snap = {}
+    for rel in paths(root):
+        p = os.path.join(root, rel) if rel else root
+        st = os.lstat(p)
+        v = st_key(st)
+        if stat.S_ISREG(st.st_mode):
+            with open(p, "rb") as f:
+                v += (hashlib.sha256(f.read()).hexdigest(),)
+        elif stat.S_ISLNK(st.st_mode):
+            v += (os.readlink(p),)
+        snap[rel] = v
+    return snap
+
+
+def same(a, b):
+    sa, sb = snapshot(a), snapshot(b)
+    bad = sorted(k for k in set(sa) | set(sb) if sa.get(k) != sb.get(k))
+    for k in bad[:10]:
+        print("differs: %r: mount %r, native %r" % (k, sa.get(k), sb.get(k)))
+    if bad:
+        sys.exit("%d entries differ" % len(bad))
+    print("%d entries the same" % len(sa))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "run":
+        run(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == "same":
+        same(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)
