@@ -6,6 +6,8 @@
 # end the same way, one by one, and leave the same trees, before and after
 # a remount.  The only differences allowed are the documented EXDEV of
 # directory renames with lower content and of hard links.
+# WFS_FSDIFF_SEEDS="1 2 3 4" and WFS_FSDIFF_OPS=1500 (the defaults) set
+# how much, for longer runs by hand.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 
@@ -20,7 +22,7 @@ done
 whl=$(mkwheel --out "$W" --name n0 --version 1.0 "${args[@]}" \
 	--file x.py=TOP=1 --exec n1/run.sh --symlink n4/link=x.py \
 	--symlink n1/dangling=nowhere.py)
-for seed in 1 2 3 4; do
+for seed in ${WFS_FSDIFF_SEEDS:-1 2 3 4}; do
 	V=$T/venv$seed
 	N=$T/native$seed
 	mkvenv "$V"
@@ -29,7 +31,7 @@ for seed in 1 2 3 4; do
 	mnt "$V"
 	cp -a "$S" "$N"
 	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$S" "$N"
-	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" run "$seed" 1500 "$S" "$N"
+	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" run "$seed" "${WFS_FSDIFF_OPS:-1500}" "$S" "$N"
 	echo "seed $seed: $(cat "$LAST_OUT")"
 	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$S" "$N"
 	umnt "$V"
