@@ -11,7 +11,9 @@
 # Exit status: 0 pass, 1 fail (fail), 77 skipped (skip).
 #
 # Provides:
-#   $T                 a fresh per-test temp dir, removed on exit
+#   $T                 a fresh per-test temp dir, removed on exit; a
+#                      sanitizer report in any $T/*.log (daemon logs) on
+#                      exit fails the test
 #   $PY                Debian's python3 (not the pyenv one on PATH)
 #   wfs_on_exit CMD    run CMD (eval'd) on exit, before $T is removed;
 #                      commands run last-registered first (unmounts etc.)
@@ -60,6 +62,12 @@ _wfs_exit() {
 	for ((i = ${#_WFS_ON_EXIT[@]} - 1; i >= 0; i--)); do
 		eval "${_WFS_ON_EXIT[i]}"
 	done
+	# Daemons write to their log: a sanitizer report there fails the test.
+	if [[ -n ${T:-} ]] && grep -lsE "ERROR: [A-Za-z]+Sanitizer|runtime error:" "$T"/*.log >/dev/null; then
+		grep -hsE -A12 "ERROR: [A-Za-z]+Sanitizer|runtime error:" "$T"/*.log >&2
+		echo "FAIL: a sanitizer report in a daemon log" >&2
+		rc=1
+	fi
 	if [[ -n ${T:-} && -d $T ]]; then
 		if [[ ${WFS_KEEP_TMP:-} == 1 ]]; then
 			echo "kept $T" >&2
