@@ -8,7 +8,7 @@ A is a wheelfs mount's site-packages, B a native copy made before.  Each
 operation (create, write, append, truncate, read, stat, listdir, unlink,
 mkdir, rmdir, rename, symlink, readlink, chmod, utime) runs on both, on the
 same relative paths, and must end the same way: the same result, or the
-same errno.  Two differences are documented behaviour of the mount and are
+same errno.  Files are opened O_NONBLOCK, so FIFOs never block.  Two differences are documented behaviour of the mount and are
 allowed: renaming a directory that has lower content fails with EXDEV (as
 on overlayfs), and so does a hard link; the operation is then skipped on B
 too.  "same" compares type, mode, size, content and link targets of every
@@ -20,6 +20,9 @@ import os
 import random
 import stat
 import sys
+
+
+NB = os.O_NONBLOCK  # a FIFO must not block an open
 
 
 def outcome(fn, *args):
@@ -47,30 +50,49 @@ class Tree:
         with open(self.p(rel), "xb") as f:
             f.write(data)
 
+    def overwrite(self, rel, data):  # O_CREAT | O_TRUNC, follows links
+        fd = os.open(self.p(rel),
+                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NB, 0o644)
+        try:
+            return os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def mkfifo(self, rel):
+        os.mkfifo(self.p(rel), 0o600)
+
     def write(self, rel, off, data):
-        fd = os.open(self.p(rel), os.O_WRONLY | os.O_NOFOLLOW)
+        fd = os.open(self.p(rel), os.O_WRONLY | os.O_NOFOLLOW | NB)
         try:
             return os.pwrite(fd, data, off)
         finally:
             os.close(fd)
 
     def append(self, rel, data):
-        fd = os.open(self.p(rel), os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+        fd = os.open(self.p(rel), os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | NB)
         try:
             return os.write(fd, data)
         finally:
             os.close(fd)
 
     def truncate(self, rel, n):
-        fd = os.open(self.p(rel), os.O_WRONLY | os.O_NOFOLLOW)
+        fd = os.open(self.p(rel), os.O_WRONLY | os.O_NOFOLLOW | NB)
         try:
             os.ftruncate(fd, n)
         finally:
             os.close(fd)
 
     def read(self, rel):
-        with open(self.p(rel), "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
+        fd = os.open(self.p(rel), os.O_RDONLY | NB)
+        try:
+            h = hashlib.sha256()
+            while True:
+                b = os.read(fd, 65536)
+                if not b:
+                    return h.hexdigest()
+                h.update(b)
+        finally:
+            os.close(fd)
 
     def stat(self, rel):
         return st_key(os.lstat(self.p(rel)))
@@ -152,12 +174,13 @@ def run(seed, count, a, b):
         op = rnd.choice(["create", "write", "append", "truncate", "read",
                          "read", "stat", "stat", "listdir", "unlink",
                          "mkdir", "rmdir", "rename", "rename", "symlink",
-                         "readlink", "chmod", "utime", "link"])
+                         "readlink", "chmod", "utime", "link",
+                         "overwrite", "mkfifo"])
         if op == "create":
             args = (fresh(), data())
         elif op == "write":
             args = (a_file(), rnd.randrange(0, 6000), data())
-        elif op == "append":
+        elif op in ("append", "overwrite"):
             args = (a_file(), data())
         elif op == "truncate":
             args = (a_file(), rnd.randrange(0, 6000))
