@@ -3,6 +3,11 @@
 
     fsdiff.py run  SEED COUNT A B   apply COUNT seeded operations to both
     fsdiff.py same A B              compare the two trees (exit 1 if not)
+    fsdiff.py snap A FILE [PREV]    save A's snapshot (JSON) to FILE; "same"
+                                    takes such a FILE in place of a tree.
+                                    With PREV (an earlier snapshot), each
+                                    of its paths that A no longer lists must
+                                    not be found by a lookup either
 
 A is a wheelfs mount's site-packages, B a native copy made before.  Each
 operation (create, write, append, truncate, read, stat, listdir, unlink,
@@ -16,6 +21,7 @@ entry (not times, inode numbers or directory link counts).
 """
 import errno
 import hashlib
+import json
 import os
 import random
 import stat
@@ -227,8 +233,15 @@ def snapshot(root):
     return snap
 
 
+def load(x):
+    if os.path.isfile(x):
+        with open(x) as f:
+            return {k: tuple(v) for k, v in json.load(f).items()}
+    return snapshot(x)
+
+
 def same(a, b):
-    sa, sb = snapshot(a), snapshot(b)
+    sa, sb = load(a), load(b)
     bad = sorted(k for k in set(sa) | set(sb) if sa.get(k) != sb.get(k))
     for k in bad[:10]:
         print("differs: %r: mount %r, native %r" % (k, sa.get(k), sb.get(k)))
@@ -240,6 +253,13 @@ def same(a, b):
 if __name__ == "__main__":
     if sys.argv[1] == "run":
         run(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == "snap":
+        snap = snapshot(sys.argv[2])
+        for k in load(sys.argv[4]) if len(sys.argv) > 4 else ():
+            if k not in snap and os.path.lexists(os.path.join(sys.argv[2], k)):
+                sys.exit("%r: found by a lookup, not listed" % k)
+        with open(sys.argv[3], "w") as f:
+            json.dump(snap, f)
     elif sys.argv[1] == "same":
         same(sys.argv[2], sys.argv[3])
     else:

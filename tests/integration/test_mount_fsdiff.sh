@@ -5,9 +5,13 @@
 # readlink, chmod, utime, link) on a mounted view and on a native copy of it
 # end the same way, one by one, and leave the same trees, before and after
 # a remount.  The only differences allowed are the documented EXDEV of
-# directory renames with lower content and of hard links.
+# directory renames with lower content and of hard links.  Then, after
+# random operations, a live `wheelfs install` of a new version and a live
+# `wheelfs uninstall` must show what a remount shows, and no name the
+# listing lost may still be found by a lookup.
 # WFS_FSDIFF_SEEDS="1 2 3 4" and WFS_FSDIFF_OPS=1500 (the defaults) set
-# how much, for longer runs by hand.
+# how much, for longer runs by hand; WFS_FSDIFF_LIVE_SEEDS="7" the seeds
+# of the live install part.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 
@@ -38,6 +42,41 @@ for seed in ${WFS_FSDIFF_SEEDS:-1 2 3 4}; do
 	mnt "$V"
 	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$S" "$N"
 	echo "after a remount: $(cat "$LAST_OUT")"
+	umnt "$V"
+done
+
+
+# A live install over a changed view, and a live uninstall, show what a
+# remount shows.
+args=()
+for d in n0 n0/n2 n1 n5; do
+	args+=(--file "$d/__init__.py=# $d v2" --file "$d/y.py=Y = '$d'"$'\n')
+	args+=(--file-size "$d/data.bin=7000:${#d}")
+done
+whl2=$(mkwheel --out "$W" --name n0 --version 2.0 "${args[@]}" \
+	--file x.py=TOP=2 --symlink n5/link=y.py)
+for seed in ${WFS_FSDIFF_LIVE_SEEDS:-7}; do
+	V=$T/venv-live$seed
+	N=$T/native-live$seed
+	mkvenv "$V"
+	vinstall "$C" "$V" "$whl"
+	S=$(site_of "$V")
+	mnt "$V"
+	cp -a "$S" "$N"
+	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" run "$seed" "${WFS_FSDIFF_OPS:-1500}" "$S" "$N"
+	for step in install uninstall; do
+		run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" snap "$S" "$T/before.json"
+		if [[ $step == install ]]; then
+			run_ok "$WHEELFS" install -q --cache "$C" "$V" "$whl2"
+		else
+			run_ok "$WHEELFS" uninstall -q "$V" n0
+		fi
+		run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" snap "$S" "$T/live.json" "$T/before.json"
+		umnt "$V"
+		mnt "$V"
+		run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$T/live.json" "$S"
+		echo "live $step = remount: $(cat "$LAST_OUT")"
+	done
 	umnt "$V"
 done
 check_blobs "$C"
