@@ -401,6 +401,7 @@ const struct fuse_lowlevel_ops wfs_ll_ops = {
 	.open = ll_open,
 	.read = ll_read,
 	.write_buf = wfs_ll_write_buf,
+	.fallocate = wfs_ll_fallocate,
 	.fsync = wfs_ll_fsync,
 	.opendir = ll_opendir,
 	.readdir = wfs_ll_readdir,

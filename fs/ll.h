@@ -69,6 +69,8 @@ void wfs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		   mode_t mode, struct fuse_file_info *fi);
 void wfs_ll_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		      off_t off, struct fuse_file_info *fi);
+void wfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+		      off_t len, struct fuse_file_info *fi);
 void wfs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		  struct fuse_file_info *fi);
 void wfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -139,6 +139,29 @@ void wfs_ll_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		fuse_reply_write(req, (size_t)n);
 }
 
+void wfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+		      off_t len, struct fuse_file_info *fi)
+{
+	struct wfs_fs *fs = wfs_req_fs(req);
+	struct wfs_node *node;
+	int fd, rc;
+
+	(void)fi;
+	LOCK(fs);
+	node = wfs_node_of(fs, ino);
+	fd = node->detached ? 0 : wfs_copy_up_for_write(fs, node, 0);
+	if (!fd)
+		fd = wfs_node_dupfd(fs, node, 1);
+	UNLOCK(fs);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	rc = fallocate(fd, mode, off, len) < 0 ? errno : 0;
+	close(fd);
+	fuse_reply_err(req, rc);
+}
+
 void wfs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		  struct fuse_file_info *fi)
 {

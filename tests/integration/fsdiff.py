@@ -11,7 +11,7 @@
 
 A is a wheelfs mount's site-packages, B a native copy made before.  Each
 operation (create, write, append, truncate, read, stat, listdir, unlink,
-mkdir, rmdir, rename, symlink, readlink, chmod, utime) runs on both, on the
+mkdir, rmdir, rename, symlink, fallocate, mkfifo, overwrite, readlink, chmod, utime) runs on both, on the
 same relative paths, and must end the same way: the same result, or the
 same errno.  Files are opened O_NONBLOCK, so FIFOs never block.  Two differences are documented behaviour of the mount and are
 allowed: renaming a directory that has lower content fails with EXDEV (as
@@ -61,6 +61,14 @@ class Tree:
                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NB, 0o644)
         try:
             return os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def fallocate(self, rel, off, n):
+        fd = os.open(self.p(rel), os.O_WRONLY | os.O_NOFOLLOW | NB)
+        try:
+            os.posix_fallocate(fd, off, n)
+            return os.fstat(fd).st_size
         finally:
             os.close(fd)
 
@@ -181,7 +189,7 @@ def run(seed, count, a, b):
                          "read", "stat", "stat", "listdir", "unlink",
                          "mkdir", "rmdir", "rename", "rename", "symlink",
                          "readlink", "chmod", "utime", "link",
-                         "overwrite", "mkfifo"])
+                         "overwrite", "mkfifo", "fallocate"])
         if op == "create":
             args = (fresh(), data())
         elif op == "write":
@@ -190,6 +198,8 @@ def run(seed, count, a, b):
             args = (a_file(), data())
         elif op == "truncate":
             args = (a_file(), rnd.randrange(0, 6000))
+        elif op == "fallocate":
+            args = (a_file(), rnd.randrange(0, 6000), rnd.randrange(1, 9000))
         elif op == "read":
             args = (a_file(),)
         elif op in ("rename", "link"):
