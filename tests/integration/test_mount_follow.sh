@@ -42,10 +42,16 @@ mnt "$V"
 pid=$(daemon_pid "$V")
 [[ -n $pid ]] || fail "no daemon process for $V/lib"
 [[ $(allowed "$pid") == "$all" ]] || fail "the loop is pinned before any request: $(allowed "$pid")"
-run_ok burst "$V"
-pinned=$(allowed "$pid")
-[[ $pinned =~ ^[0-9]+$ ]] || fail "after a burst from one process the loop may run on '$pinned', not one CPU"
-echo "after the burst: pinned to CPU $pinned"
+# The loop stops following for a second when something else keeps it
+# from its CPU (other tests run beside this one): up to five bursts.
+for try in 1 2 3 4 5; do
+	run_ok burst "$V"
+	pinned=$(allowed "$pid")
+	[[ $pinned =~ ^[0-9]+$ ]] && break
+	sleep 1
+done
+[[ $pinned =~ ^[0-9]+$ ]] || fail "after bursts from one process the loop may run on '$pinned', not one CPU"
+echo "after burst $try: pinned to CPU $pinned"
 # Another process: a lookup of a new name is a request from it.
 [[ ! -e $S/hello/no-such-$RANDOM ]] || fail "a missing name exists"
 [[ $(allowed "$pid") == "$all" ]] || fail "a request from another process left the loop pinned to $(allowed "$pid")"
