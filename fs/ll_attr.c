@@ -108,22 +108,30 @@ void wfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 /* ---- data ----------------------------------------------------------------- */
 
-void wfs_ll_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
-		      off_t off, struct fuse_file_info *fi)
+/* A writable descriptor of ino's content (copied up first; a detached node
+ * has its own), owned by the caller; or −errno. */
+static int write_fd(struct wfs_fs *fs, fuse_ino_t ino)
 {
-	struct wfs_fs *fs = wfs_req_fs(req);
-	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(bufv));
 	struct wfs_node *node;
-	ssize_t n;
 	int fd;
 
-	(void)fi;
 	LOCK(fs);
 	node = wfs_node_of(fs, ino);
 	fd = node->detached ? 0 : wfs_copy_up_for_write(fs, node, 0);
 	if (!fd)
 		fd = wfs_node_dupfd(fs, node, 1);
 	UNLOCK(fs);
+	return fd;
+}
+
+void wfs_ll_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
+		      off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(bufv));
+	ssize_t n;
+	int fd = write_fd(wfs_req_fs(req), ino);
+
+	(void)fi;
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
@@ -142,17 +150,9 @@ void wfs_ll_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 void wfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 		      off_t len, struct fuse_file_info *fi)
 {
-	struct wfs_fs *fs = wfs_req_fs(req);
-	struct wfs_node *node;
-	int fd, rc;
+	int fd = write_fd(wfs_req_fs(req), ino), rc;
 
 	(void)fi;
-	LOCK(fs);
-	node = wfs_node_of(fs, ino);
-	fd = node->detached ? 0 : wfs_copy_up_for_write(fs, node, 0);
-	if (!fd)
-		fd = wfs_node_dupfd(fs, node, 1);
-	UNLOCK(fs);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
