@@ -182,16 +182,18 @@ static int starved(struct follow *f)
 }
 
 /* Called with each request before it is served; gap is the time since
- * the last one was. */
+ * the loop last served one or woke up. */
 static void follow_request(struct follow *f, const struct fuse_buf *buf,
 			   int64_t gap)
 {
 	const struct fuse_in_header *h = buf->mem;
 	int cpu;
 
-	if (!f->on || (buf->flags & FUSE_BUF_IS_FD) || buf->size < sizeof(*h))
+	/* The kernel's own requests (FORGET, INTERRUPT) carry no pid. */
+	if (!f->on || (buf->flags & FUSE_BUF_IS_FD) || buf->size < sizeof(*h) ||
+	    !h->pid)
 		return;
-	if ((pid_t)h->pid != f->pid || !h->pid) {
+	if ((pid_t)h->pid != f->pid) {
 		/* Someone else: serve everyone from anywhere. */
 		unpin(f);
 		close_caller(f);
