@@ -28,7 +28,7 @@
 # native tree), each over the site-packages of its own venv, apt-installed
 # when missing (fuse-overlayfs squashfuse squashfs-tools).
 #
-# WHEELFS_MOUNT_OPTS adds -o options to the wheelfs mount (e.g. spin=0).
+# WHEELFS_MOUNT_OPTS adds -o options to the wheelfs mount (e.g. follow=no).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WHEELFS=$(bench_wheelfs "${1:-}")
