@@ -8,10 +8,12 @@
 # directory renames with lower content and of hard links.  Then, after
 # random operations, a live `wheelfs install` of a new version and a live
 # `wheelfs uninstall` must show what a remount shows, and no name the
-# listing lost may still be found by a lookup.
+# listing lost may still be found by a lookup.  Last, two processes at
+# once on disjoint subtrees, single-threaded and with threads=4.
 # WFS_FSDIFF_SEEDS="1 2 3 4" and WFS_FSDIFF_OPS=1500 (the defaults) set
 # how much, for longer runs by hand; WFS_FSDIFF_LIVE_SEEDS="7" the seeds
-# of the live install part.
+# of the live install part; WFS_FSDIFF_PAR_SEEDS="11" those of the
+# concurrent part.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 
@@ -78,5 +80,32 @@ for seed in ${WFS_FSDIFF_LIVE_SEEDS:-7}; do
 		echo "live $step = remount: $(cat "$LAST_OUT")"
 	done
 	umnt "$V"
+done
+# Two processes at once, each on its own subtree (so each one's results
+# are its own), on a single-threaded and on a multithreaded daemon.
+for opts in "" threads=4; do
+	for seed in ${WFS_FSDIFF_PAR_SEEDS:-11}; do
+		V=$T/venv-par$seed${opts:+-mt}
+		N=$T/native-par$seed${opts:+-mt}
+		mkvenv "$V"
+		vinstall "$C" "$V" "$whl"
+		S=$(site_of "$V")
+		mnt "$V" "$opts"
+		cp -a "$S" "$N"
+		pids=()
+		for d in n0 n1; do
+			"$PY" "$WFS_LIB_DIR/fsdiff.py" run "$seed" "${WFS_FSDIFF_OPS:-1500}" "$S/$d" "$N/$d" >"$T/par.$d" 2>&1 &
+			pids+=($!)
+	done
+	for i in 0 1; do
+		wait "${pids[i]}" || fail "concurrent fsdiff on n$i (${opts:-single-threaded}): $(cat "$T/par.n$i")"
+	done
+	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$S" "$N"
+	umnt "$V"
+	mnt "$V" "$opts"
+	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$S" "$N"
+	echo "two at once (${opts:-single-threaded}): $(cat "$LAST_OUT")"
+	umnt "$V"
+	done
 done
 check_blobs "$C"
