@@ -94,18 +94,19 @@ for opts in "" threads=4; do
 		cp -a "$S" "$N"
 		pids=()
 		for d in n0 n1; do
-			"$PY" "$WFS_LIB_DIR/fsdiff.py" run "$seed" "${WFS_FSDIFF_OPS:-1500}" "$S/$d" "$N/$d" >"$T/par.$d" 2>&1 &
+			"$PY" "$WFS_LIB_DIR/fsdiff.py" run "$seed" "${WFS_FSDIFF_OPS:-1500}" \
+				"$S/$d" "$N/$d" >"$T/par.$d" 2>&1 &
 			pids+=($!)
-	done
-	for i in 0 1; do
-		wait "${pids[i]}" || fail "concurrent fsdiff on n$i (${opts:-single-threaded}): $(cat "$T/par.n$i")"
-	done
-	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$S" "$N"
-	umnt "$V"
-	mnt "$V" "$opts"
-	run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$S" "$N"
-	echo "two at once (${opts:-single-threaded}): $(cat "$LAST_OUT")"
-	umnt "$V"
+		done
+		for i in 0 1; do
+			wait "${pids[i]}" || fail "concurrent fsdiff on n$i (${opts:-single-threaded}): $(cat "$T/par.n$i")"
+		done
+		run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$S" "$N"
+		umnt "$V"
+		mnt "$V" "$opts"
+		run_ok "$PY" "$WFS_LIB_DIR/fsdiff.py" same "$S" "$N"
+		echo "two at once (${opts:-single-threaded}): $(cat "$LAST_OUT")"
+		umnt "$V"
 	done
 done
 check_blobs "$C"
