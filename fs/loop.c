@@ -70,6 +70,27 @@ static void unpin(struct follow *f)
 	f->cpu = -1;
 }
 
+static void *probe_main(void *arg)
+{
+	*(int *)arg =
+		set_policy(SCHED_IDLE) == 0 && set_policy(SCHED_OTHER) == 0;
+	return NULL;
+}
+
+/* Can a thread leave SCHED_IDLE again?  Unprivileged, only if RLIMIT_NICE
+ * allows nice 0.  Tried on a thread of its own, which may be left stuck
+ * there. */
+static int idle_reversible(void)
+{
+	pthread_t t;
+	int ok = 0;
+
+	if (pthread_create(&t, NULL, probe_main, &ok))
+		return 0;
+	pthread_join(t, NULL);
+	return ok;
+}
+
 static void follow_init(struct follow *f, int on)
 {
 	memset(f, 0, sizeof(*f));
@@ -81,9 +102,8 @@ static void follow_init(struct follow *f, int on)
 	    CPU_COUNT(&f->all) < 2)
 		return;
 	/* Following runs at SCHED_IDLE, which only works if the loop can
-	 * leave it again: an unprivileged thread needs RLIMIT_NICE for
-	 * that. */
-	if (set_policy(SCHED_IDLE) || set_policy(SCHED_OTHER))
+	 * leave it again. */
+	if (!idle_reversible())
 		return;
 	f->schedfd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 	f->on = f->schedfd >= 0;

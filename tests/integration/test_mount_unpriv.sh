@@ -66,6 +66,11 @@ touch "$NLOG"
 chown 65534:65534 "$NLOG"
 run_ok as_nobody "$NWHEELFS" mount -o log="$NLOG" "$C" "$V/lib"
 is_mounted "$V/lib" || fail "not mounted by nobody"
+# nobody's daemon cannot leave SCHED_IDLE again: it must not be left in it
+npid=$(pgrep -f -- "$NWHEELFS mount -o log=$NLOG" | head -n 1)
+[[ -n $npid ]] || fail "no daemon process of nobody's"
+policy=$(awk '$1 == "policy" { print $3 }' "/proc/$npid/sched")
+[[ $policy == 0 ]] || fail "nobody's daemon runs with scheduling policy $policy, not SCHED_OTHER (0)"
 grep " $(realpath "$V/lib") " /proc/self/mountinfo | grep -q "user_id=65534" ||
 	fail "the mount is not nobody's: $(grep "$V/lib" /proc/self/mountinfo)"
 run_ok as_nobody "$V/bin/python" -c 'import alpha, alpha.util; print(alpha.VERSION)'
