@@ -518,15 +518,10 @@ static int list_dists(struct actx *x)
 	struct wfs_strset names = { 0 };
 	struct dirent *de;
 	DIR *dir;
-	int fd = openat(x->sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-	    rc = 0;
+	int rc = wfs_opendirat(x->sfd, ".", 0, &dir);
 
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
+	if (rc)
 		return rc;
-	}
 	while (!rc && (de = readdir(dir))) {
 		size_t l = strlen(de->d_name);
 		struct stat st;

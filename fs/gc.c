@@ -39,28 +39,17 @@ static int each_blob(struct wfs_cache *c,
 {
 	DIR *top;
 	struct dirent *de;
-	int fd, rc = 0;
+	int rc = wfs_opendirat(c->blobsfd, ".", 0, &top);
 
-	fd = openat(c->blobsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(top = fdopendir(fd))) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
+	if (rc)
 		return rc;
-	}
 	while (!rc && (de = readdir(top))) {
 		DIR *sub;
 		struct dirent *be;
-		int sfd;
 		if (strlen(de->d_name) != 2 || de->d_name[0] == '.')
 			continue;
-		sfd = openat(c->blobsfd, de->d_name,
-			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sfd < 0 || !(sub = fdopendir(sfd))) {
-			if (sfd >= 0)
-				close(sfd);
+		if (wfs_opendirat(c->blobsfd, de->d_name, 0, &sub))
 			continue;
-		}
 		while (!rc && (be = readdir(sub))) {
 			struct wfs_digest d;
 			if (be->d_name[0] == '.')
@@ -203,15 +192,10 @@ static int scan_views(struct gctx *g)
 {
 	DIR *d;
 	struct dirent *de;
-	int fd, rc = 0;
+	int rc = wfs_opendirat(g->c->dirfd, "views", 0, &d);
 
-	fd = openat(g->c->dirfd, "views", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
 	while (!rc && (de = readdir(d))) {
 		char target[PATH_MAX], real[PATH_MAX];
 		struct wfs_err err = { { 0 } };
@@ -318,15 +302,9 @@ static void sweep_index(struct gctx *g)
 {
 	DIR *d;
 	struct dirent *de;
-	int fd = openat(g->c->dirfd, "wheels",
-			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (wfs_opendirat(g->c->dirfd, "wheels", 0, &d))
 		return;
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d))) {
 		char target[WFS_DIGEST_HEX + 8];
 		struct stat st;
@@ -351,15 +329,10 @@ static void sweep_tmp(struct gctx *g)
 {
 	DIR *d;
 	struct dirent *de;
-	int fd = openat(g->c->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	time_t now = time(NULL);
 
-	if (fd < 0)
+	if (wfs_opendirat(g->c->tmpfd, ".", 0, &d))
 		return;
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d))) {
 		struct stat st;
 		if (de->d_name[0] == '.' ||

@@ -74,16 +74,10 @@ int wfs_scan_files(int fd, const char *rel, struct wfs_strset *out)
 	char path[WFS_VPATH_MAX];
 	struct dirent *de;
 	DIR *d;
-	int dfd, rc = 0;
+	int rc = wfs_opendirat(fd, *rel ? rel : ".", O_NOFOLLOW, &d);
 
-	dfd = openat(fd, *rel ? rel : ".",
-		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-	if (!(d = fdopendir(dfd))) {
-		close(dfd);
-		return -ENOMEM;
-	}
+	if (rc)
+		return rc == -ENOENT || rc == -ENOTDIR ? 0 : rc;
 	while (!rc && (de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;

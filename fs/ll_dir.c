@@ -114,7 +114,7 @@ static int read_upper(struct wfs_fs *fs, struct wfs_node *n,
 {
 	struct dirent *d;
 	DIR *dir;
-	int fd, pfd;
+	int rc, pfd;
 
 	*first = s->n;
 	*count = 0;
@@ -122,17 +122,11 @@ static int read_upper(struct wfs_fs *fs, struct wfs_node *n,
 			    : wfs_node_upper_dir(fs, n);
 	if (pfd < 0)
 		return pfd == -1 ? -errno : pfd;
-	fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = wfs_opendirat(pfd, ".", 0, &dir);
 	close(pfd);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (rc)
+		return rc;
 	while ((d = readdir(dir))) {
-		int rc;
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||
 		    wfs_node_reserved(fs, n, d->d_name))
 			continue;

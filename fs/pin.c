@@ -197,18 +197,12 @@ static int cleanup_leftovers(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 {
 	for (size_t k = 0; k <= pl->nmerge; k++) {
 		uint32_t idx = k < pl->nmerge ? pl->merge[k] : 0;
-		int fd = wfs_pin_dir_fd(w, idx), dfd;
+		int fd = wfs_pin_dir_fd(w, idx);
 		struct dirent *de;
 		DIR *d;
 
-		if (fd < 0)
+		if (fd < 0 || wfs_opendirat(fd, ".", 0, &d))
 			continue;
-		dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || !(d = fdopendir(dfd))) {
-			if (dfd >= 0)
-				close(dfd);
-			continue;
-		}
 		while ((de = readdir(d)))
 			if (!strncmp(de->d_name, WFS_PIN_TMP_PREFIX,
 				     strlen(WFS_PIN_TMP_PREFIX)) &&

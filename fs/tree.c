@@ -429,16 +429,10 @@ int wfs_tree_list(struct wfs_cache *c,
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, rc = 0;
+	int rc = wfs_opendirat(c->treesfd, ".", 0, &d);
 
-	fd = openat(c->treesfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (rc)
+		return rc;
 	while (!rc && (de = readdir(d))) {
 		char hex[WFS_DIGEST_HEX + 1];
 		struct wfs_digest id;

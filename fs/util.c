@@ -159,35 +159,45 @@ int wfs_mkdirs(int dirfd, const char *path, mode_t mode)
 	return 0;
 }
 
-int wfs_rmtree(int dirfd, const char *path)
+int wfs_opendirat(int dirfd, const char *path, int flags, DIR **out)
 {
-	struct dirent *de;
+	int fd =
+		openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
 	DIR *d;
-	int fd, rc = 0;
 
-	if (unlinkat(dirfd, path, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	fd = openat(dirfd, path,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		rc = -errno;
+		return -errno;
+	if (!(d = fdopendir(fd))) {
+		int rc = -errno;
 		close(fd);
 		return rc;
 	}
+	*out = d;
+	return 0;
+}
+
+int wfs_rmtree(int at, const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	if (unlinkat(at, path, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	rc = wfs_opendirat(at, path, O_NOFOLLOW, &d);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		rc = wfs_rmtree(fd, de->d_name);
+		rc = wfs_rmtree(dirfd(d), de->d_name);
 		if (rc)
 			break;
 	}
 	closedir(d);
-	if (!rc && unlinkat(dirfd, path, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (!rc && unlinkat(at, path, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		rc = -errno;
 	return rc;
 }

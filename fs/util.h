@@ -9,6 +9,7 @@
 #ifndef WFS_UTIL_H
 #define WFS_UTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -37,6 +38,10 @@ ssize_t wfs_pread_full(int fd, void *buf, size_t len, off_t off);
 
 /* mkdir -p relative to dirfd; existing directories are fine. */
 int wfs_mkdirs(int dirfd, const char *path, mode_t mode);
+
+/* A directory stream of dirfd/path; flags may add O_NOFOLLOW.  0, or
+ * −errno (with *out untouched). */
+int wfs_opendirat(int dirfd, const char *path, int flags, DIR **out);
 
 /* Remove a directory tree relative to dirfd (like rm -rf). Missing is fine. */
 int wfs_rmtree(int dirfd, const char *path);
