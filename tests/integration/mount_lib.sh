@@ -9,6 +9,8 @@
 #   mnt VENV [OPTS]       wheelfs mount -o log=$T/mount.log[,OPTS] VENV/lib
 #                         (the cache named in the view); unmounted on exit
 #   umnt VENV             wheelfs umount VENV/lib (must succeed)
+#   daemon_pid LOG DIR    the pid of the daemon started with -o log=LOG[,...]
+#                         that serves DIR (empty when none)
 #   is_mounted DIR        DIR is a wheelfs mount point
 #   vpy VENV ARGS...      VENV's python, bytecode writing on, -I off
 #   cext_wheel OUT NAME   a platlib wheel holding a C extension NAME._fast
@@ -59,6 +61,10 @@ mnt() {
 	# shellcheck disable=SC2016
 	wfs_on_exit "is_mounted '$venv/lib' && { '$WHEELFS' umount '$venv/lib' || umount -l '$venv/lib'; }"
 	is_mounted "$venv/lib" || fail "$venv/lib is not mounted after wheelfs mount"
+}
+
+daemon_pid() {
+	pgrep -f -- "mount -o log=$1[^ ]* .*$2\$" | head -n 1
 }
 
 umnt() {

@@ -62,7 +62,7 @@ wait "$pid" || fail "foreground daemon exited with $? after SIGTERM: $(cat "$T/f
 ! is_mounted "$V/lib" || fail "still mounted after SIGTERM"
 # and SIGINT to a background one
 mnt "$V"
-dpid=$(pgrep -f "wheelfs mount -o log=$MOUNT_LOG $V/lib" | head -n 1)
+dpid=$(daemon_pid "$MOUNT_LOG" "$V/lib")
 [[ -n $dpid ]] || fail "no daemon process found"
 kill -INT "$dpid"
 for _ in $(seq 100); do

@@ -18,9 +18,6 @@ mkvenv "$V"
 vinstall "$C" "$V" "$(pure_wheel "$W" hello 1.0)"
 S=$(site_of "$V")
 
-daemon_pid() { # the daemon serving VENV/lib
-	pgrep -f -- "mount -o log=$MOUNT_LOG.* $1/lib\$" | head -n 1
-}
 allowed() { # PID: the CPUs its main thread (the request loop) may run on
 	awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$1/status"
 }
@@ -39,7 +36,7 @@ print("ok")' "$(site_of "$1")"
 }
 
 mnt "$V"
-pid=$(daemon_pid "$V")
+pid=$(daemon_pid "$MOUNT_LOG" "$V/lib")
 [[ -n $pid ]] || fail "no daemon process for $V/lib"
 [[ $(allowed "$pid") == "$all" ]] || fail "the loop is pinned before any request: $(allowed "$pid")"
 # The loop stops following for a second when something else keeps it
@@ -59,7 +56,7 @@ echo "after another process: unpinned ($all)"
 umnt "$V"
 
 mnt "$V" follow=no
-pid=$(daemon_pid "$V")
+pid=$(daemon_pid "$MOUNT_LOG" "$V/lib")
 run_ok burst "$V"
 [[ $(allowed "$pid") == "$all" ]] || fail "follow=no, yet the loop is pinned to $(allowed "$pid")"
 umnt "$V"

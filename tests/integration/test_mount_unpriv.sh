@@ -67,7 +67,7 @@ chown 65534:65534 "$NLOG"
 run_ok as_nobody "$NWHEELFS" mount -o log="$NLOG" "$C" "$V/lib"
 is_mounted "$V/lib" || fail "not mounted by nobody"
 # nobody's daemon cannot leave SCHED_IDLE again: it must not be left in it
-npid=$(pgrep -f -- "$NWHEELFS mount -o log=$NLOG" | head -n 1)
+npid=$(daemon_pid "$NLOG" "$V/lib")
 [[ -n $npid ]] || fail "no daemon process of nobody's"
 policy=$(awk '$1 == "policy" { print $3 }' "/proc/$npid/sched")
 [[ $policy == 0 ]] || fail "nobody's daemon runs with scheduling policy $policy, not SCHED_OTHER (0)"
