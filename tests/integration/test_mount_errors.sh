@@ -52,7 +52,7 @@ umnt "$V"
 "$WHEELFS" mount -f "$C" "$V/lib" 2>"$T/fg.err" &
 pid=$!
 wfs_on_exit "kill $pid 2>/dev/null"
-for _ in $(seq 100); do
+for _ in $(seq 400); do # up to 20 s
 	[[ -e $S/alpha ]] && break
 	sleep 0.05
 done
@@ -65,7 +65,7 @@ mnt "$V"
 dpid=$(daemon_pid "$MOUNT_LOG" "$V/lib")
 [[ -n $dpid ]] || fail "no daemon process found"
 kill -INT "$dpid"
-for _ in $(seq 100); do
+for _ in $(seq 400); do # up to 20 s
 	is_mounted "$V/lib" || break
 	sleep 0.05
 done
