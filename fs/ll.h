@@ -46,7 +46,8 @@ int wfs_copy_up(struct wfs_fs *fs, struct wfs_node *n, int empty);
  * a private copy first (pin.h), so that no change reaches the cache.
  * Every operation that changes a file's content or attributes calls it. */
 int wfs_copy_up_for_write(struct wfs_fs *fs, struct wfs_node *n, int empty);
-/* 1 when directory n shows no entries (upper and lower merged). */
+/* 1 when directory n shows no entries (upper and lower merged), 0 when it
+ * does, or -errno when it cannot be listed. */
 int wfs_dir_empty(struct wfs_fs *fs, struct wfs_node *n);
 
 /* ll_write.c / ll_attr.c / ll_dir.c handlers of the ops table. */

@@ -212,10 +212,12 @@ static int snap_build(struct wfs_fs *fs, struct wfs_node *n,
 int wfs_dir_empty(struct wfs_fs *fs, struct wfs_node *n)
 {
 	struct wfs_dirsnap *s;
+	int rc;
 
 	/* Correct but not cheap; rmdir and rename over a directory only. */
-	if (snap_build(fs, n, &s))
-		return 0;
+	rc = snap_build(fs, n, &s);
+	if (rc)
+		return rc;
 	wfs_dirsnap_free(n->snap);
 	n->snap = s;
 	return s->n <= 2;

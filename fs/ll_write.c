@@ -462,10 +462,12 @@ void wfs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		goto out;
 	if (!is_dir(fs, n))
 		rc = -ENOTDIR;
-	else if (!wfs_dir_empty(fs, n))
+	else if ((rc = wfs_dir_empty(fs, n)) == 1)
+		rc = wfs_node_path(n, NULL, path, sizeof(path)) < 0
+			     ? -ENAMETOOLONG
+			     : 0;
+	else if (!rc)
 		rc = -ENOTEMPTY;
-	else if (wfs_node_path(n, NULL, path, sizeof(path)) < 0)
-		rc = -ENAMETOOLONG;
 	if (rc)
 		goto put;
 	if (n->utype) {
@@ -514,8 +516,8 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 			return -EXDEV; /* lower content: cannot move it */
 		if (dst && !is_dir(fs, dst))
 			return -ENOTDIR;
-		if (dst && !wfs_dir_empty(fs, dst))
-			return -ENOTEMPTY;
+		if (dst && (rc = wfs_dir_empty(fs, dst)) <= 0)
+			return rc ? rc : -ENOTEMPTY;
 	} else if (dst && is_dir(fs, dst)) {
 		return -EISDIR;
 	}

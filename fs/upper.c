@@ -71,8 +71,10 @@ static int mem_set(struct wfs_whiteouts *w, const char *p, int type)
 	struct wfs_wo_ent **s, *e;
 	size_t len = strlen(p);
 
-	if ((w->n + 1) * 4 > w->cap * 3 && grow(w))
+	if (type != WFS_WO_NONE && (w->n + 1) * 4 > w->cap * 3 && grow(w))
 		return -ENOMEM;
+	if (!w->cap)
+		return 0; /* nothing to remove */
 	s = slot(w, p, h);
 	if (*s) {
 		if (type == WFS_WO_NONE) {
@@ -232,6 +234,31 @@ static int read_journal(struct wfs_whiteouts *w)
 	return rc;
 }
 
+/* The size of the journal without a torn last line (one with no newline,
+ * left by a crash or a full disk in the middle of an append), which it
+ * cuts off, so that the next line does not run into it.  Called locked. */
+static off_t drop_torn_tail(struct wfs_whiteouts *w, int fd, off_t size)
+{
+	char last, *buf, *nl;
+	size_t len;
+	off_t keep;
+	int rc;
+
+	if (size == 0)
+		return 0;
+	if (pread(fd, &last, 1, size - 1) != 1)
+		return -EIO;
+	if (last == '\n')
+		return size;
+	rc = wfs_read_file(w->dirfd, WFS_WHITEOUTS_FILE, &buf, &len);
+	if (rc)
+		return rc;
+	nl = len ? memrchr(buf, '\n', len) : NULL;
+	keep = nl ? nl - buf + 1 : 0;
+	free(buf);
+	return ftruncate(fd, keep) < 0 ? -errno : keep;
+}
+
 /* Open the journal for appending, locked; creates it with its header. */
 static int open_locked(struct wfs_whiteouts *w)
 {
@@ -244,7 +271,7 @@ static int open_locked(struct wfs_whiteouts *w)
 			    errno != EEXIST)
 				return -errno;
 			fd = openat(w->dirfd, WFS_WHITEOUTS_FILE,
-				    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+				    O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
 				    0644);
 			if (fd < 0)
 				return -errno;
@@ -256,13 +283,14 @@ static int open_locked(struct wfs_whiteouts *w)
 		if (fstat(fd, &st) < 0)
 			return -errno;
 		if (st.st_nlink > 0) {
-			if (st.st_size == 0) {
-				int rc = wfs_write_all(fd, WO_HEADER,
-						       sizeof(WO_HEADER) - 1);
-				if (rc) {
-					flock(fd, LOCK_UN);
-					return rc;
-				}
+			off_t size = drop_torn_tail(w, fd, st.st_size);
+			int rc = size < 0 ? (int)size : 0;
+			if (!rc && size == 0)
+				rc = wfs_write_all(fd, WO_HEADER,
+						   sizeof(WO_HEADER) - 1);
+			if (rc) {
+				flock(fd, LOCK_UN);
+				return rc;
 			}
 			return fd;
 		}
@@ -390,16 +418,20 @@ int wfs_wo_set(struct wfs_whiteouts *w, const char *path, int type)
 
 int wfs_wo_clear_under(struct wfs_whiteouts *w, const char *dir)
 {
+	struct wfs_buf paths = { 0 };
 	int rc = 0;
 
-	for (size_t i = 0; !rc && w->n && i < w->cap; i++) {
-		struct wfs_wo_ent *e = w->tab[i], *next;
-		for (; !rc && e; e = next) {
-			next = e->next;
+	/* Collect first: each removal appends to the journal, and an append
+	 * may compact it, which rebuilds the table being walked. */
+	for (size_t i = 0; !rc && w->n && i < w->cap; i++)
+		for (struct wfs_wo_ent *e = w->tab[i]; !rc && e; e = e->next)
 			if (below(e->path, dir))
-				rc = wfs_wo_set(w, e->path, WFS_WO_NONE);
-		}
-	}
+				rc = wfs_buf_append(&paths, e->path,
+						    strlen(e->path) + 1);
+	for (size_t off = 0; !rc && off < paths.len;
+	     off += strlen(paths.data + off) + 1)
+		rc = wfs_wo_set(w, paths.data + off, WFS_WO_NONE);
+	wfs_buf_free(&paths);
 	return rc;
 }
 

@@ -11,17 +11,20 @@
 
 A is a wheelfs mount's site-packages, B a native copy made before.  Each
 operation (create, write, append, truncate, read, stat, listdir, unlink,
-mkdir, rmdir, rename, symlink, fallocate, mkfifo, overwrite, readlink, chmod, utime) runs on both, on the
+mkdir, rmdir, rename, symlink, fallocate, mkfifo, overwrite, readlink, chmod,
+utime, mmapwrite, heldread, user.* xattrs) runs on both, on the
 same relative paths, and must end the same way: the same result, or the
 same errno.  Files are opened O_NONBLOCK, so FIFOs never block.  Two differences are documented behaviour of the mount and are
 allowed: renaming a directory that has lower content fails with EXDEV (as
 on overlayfs), and so does a hard link; the operation is then skipped on B
 too.  "same" compares type, mode, size, content and link targets of every
-entry (not times, inode numbers or directory link counts).
+entry, and the user.* xattrs of files and directories (not times, inode
+numbers or directory link counts).
 """
 import errno
 import hashlib
 import json
+import mmap
 import os
 import random
 import stat
@@ -142,6 +145,52 @@ class Tree:
     def link(self, a, b):
         os.link(self.p(a), self.p(b), follow_symlinks=False)
 
+    def mmapwrite(self, rel, off, data):  # a shared mapping, msync'd
+        fd = os.open(self.p(rel), os.O_RDWR | os.O_NOFOLLOW | NB)
+        try:
+            size = os.fstat(fd).st_size
+            if not size:
+                return 0
+            off %= size
+            data = data[:size - off]
+            with mmap.mmap(fd, size) as m:
+                m[off:off + len(data)] = data
+                m.flush()
+            return len(data)
+        finally:
+            os.close(fd)
+
+    def heldread(self, rel, off, data):
+        """Read through a descriptor opened before another one wrote."""
+        fd = os.open(self.p(rel), os.O_RDONLY | os.O_NOFOLLOW | NB)
+        try:
+            w = os.open(self.p(rel), os.O_WRONLY | os.O_NOFOLLOW | NB)
+            try:
+                os.pwrite(w, data, off)
+            finally:
+                os.close(w)
+            return hashlib.sha256(os.pread(fd, 1 << 20, 0)).hexdigest()
+        finally:
+            os.close(fd)
+
+    def setxattr(self, rel, name, value):
+        os.setxattr(self.p(rel), name, value, follow_symlinks=False)
+
+    def getxattr(self, rel, name):
+        return os.getxattr(self.p(rel), name, follow_symlinks=False)
+
+    def listxattr(self, rel):
+        return user_xattrs(self.p(rel))
+
+    def removexattr(self, rel, name):
+        os.removexattr(self.p(rel), name, follow_symlinks=False)
+
+
+def user_xattrs(p):
+    """The user.* extended attributes of p, sorted."""
+    return sorted(n for n in os.listxattr(p, follow_symlinks=False)
+                  if n.startswith("user."))
+
 
 def paths(root):
     out = [""]
@@ -189,7 +238,9 @@ def run(seed, count, a, b):
                          "read", "stat", "stat", "listdir", "unlink",
                          "mkdir", "rmdir", "rename", "rename", "symlink",
                          "readlink", "chmod", "utime", "link",
-                         "overwrite", "mkfifo", "fallocate"])
+                         "overwrite", "mkfifo", "fallocate", "mmapwrite",
+                         "heldread", "setxattr", "getxattr", "listxattr",
+                         "removexattr"])
         if op == "create":
             args = (fresh(), data())
         elif op == "write":
@@ -202,6 +253,12 @@ def run(seed, count, a, b):
             args = (a_file(), rnd.randrange(0, 6000), rnd.randrange(1, 9000))
         elif op == "read":
             args = (a_file(),)
+        elif op in ("mmapwrite", "heldread"):
+            args = (a_file(), rnd.randrange(0, 6000), data())
+        elif op in ("setxattr", "getxattr", "removexattr"):
+            args = (any_path(), rnd.choice(["user.a", "user.b"]))
+            if op == "setxattr":
+                args += (rnd.randbytes(rnd.choice([0, 3, 50])),)
         elif op in ("rename", "link"):
             args = (existing(), any_path())
         elif op == "symlink":
@@ -239,6 +296,9 @@ def snapshot(root):
                 v += (hashlib.sha256(f.read()).hexdigest(),)
         elif stat.S_ISLNK(st.st_mode):
             v += (os.readlink(p),)
+        if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+            v += (" ".join("%s=%s" % (n, os.getxattr(p, n).hex())
+                           for n in user_xattrs(p)),)
         snap[rel] = v
     return snap
 

@@ -2,7 +2,8 @@
 # Python must not be able to tell the view from a real directory: the same
 # seeded random file system operations (fsdiff.py: create, write, append,
 # truncate, read, stat, listdir, unlink, mkdir, rmdir, rename, symlink,
-# readlink, chmod, utime, link) on a mounted view and on a native copy of it
+# readlink, chmod, utime, link, mmap writes, reads through a descriptor
+# opened before a write, user.* xattrs) on a mounted view and on a native copy of it
 # end the same way, one by one, and leave the same trees, before and after
 # a remount.  The only differences allowed are the documented EXDEV of
 # directory renames with lower content and of hard links.  Then, after

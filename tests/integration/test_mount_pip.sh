@@ -4,6 +4,9 @@
 # view's distributions; pip uninstall -y of a view distribution leaves
 # whiteouts that survive a remount; pip install of another wheel lands in
 # the upper layer (checked in the underlying directory after unmount).
+# pip uninstall of a distribution with 1,500 files in one directory: pip
+# moves it aside (a copy here: EXDEV) and removes it, which clears that
+# many whiteouts at once and compacts the whiteout journal on the way.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 [[ -n $PIP_WHL ]] || skip "no pip wheel"
@@ -15,8 +18,11 @@ mkdir -p "$W"
 alpha=$(pure_wheel "$W" alpha 1.0)
 beta=$(pure_wheel "$W" beta 2.0)
 gamma=$(pure_wheel "$W" gamma 3.0)
+args=()
+for i in $(seq 1500); do args+=(--file-size "big/sub/m$i.py=20:$i"); done
+big=$(mkwheel --out "$W" --name big --version 1.0 --file big/__init__.py= "${args[@]}")
 mkvenv "$V"
-vinstall "$C" "$V" "$PIP_WHL" "$alpha" "$beta"
+vinstall "$C" "$V" "$PIP_WHL" "$alpha" "$beta" "$big"
 S=$(site_of "$V")
 mnt "$V"
 
@@ -38,6 +44,10 @@ run_ok pip list --format=freeze
 grep -q '^beta==' "$LAST_OUT" && fail "pip list still shows beta"
 expect_fail_match "No module named 'beta'" vpy "$V" -c 'import beta'
 
+run_ok pip uninstall -y big
+[[ ! -e $S/big ]] || fail "big/ still visible after pip uninstall"
+ls -a "$S" | grep -q 'big' && fail "big still listed: $(ls -a "$S")"
+
 # install another wheel with pip: it lands in the upper layer
 run_ok pip install --no-deps --no-index "$gamma"
 run_ok vpy "$V" -c 'import gamma, alpha; print(gamma.VERSION)'
@@ -55,6 +65,7 @@ grep -q "^w python$PYXY/site-packages/beta" "$V/lib/.wheelfs/whiteouts" ||
 # whiteouts survive a remount; the rest is still there
 mnt "$V"
 [[ ! -e $S/beta ]] || fail "beta came back after a remount"
+ls -a "$S" | grep -q 'big' && fail "big came back after a remount: $(ls -a "$S")"
 run_ok vpy "$V" -c 'import alpha, gamma, pip'
 run_ok pip list --format=freeze
 grep -q '^beta==' "$LAST_OUT" && fail "beta listed after a remount"
