@@ -2,11 +2,16 @@
  *
  * With no-opendir there is no per-stream handle, so a listing is a
  * snapshot kept on the directory's node: built when a stream starts
- * (offset 0) or when the directory changed, and indexed by offset (entry i
- * has d_off i + 1).  The kernel caches listings (cache_readdir), so a
- * directory is normally listed once per change.  "." and ".." come first.
- * Upper names come next, in the upper filesystem's order, then the lower
- * children not shadowed or whited out, in name order.
+ * (offset 0) or when the directory changed.  The kernel caches listings
+ * (cache_readdir), so a directory is normally listed once per change.
+ *
+ * An entry's d_off is a cookie made from its name alone, as ext4's hashed
+ * directories do: "." is 1, ".." is 2, a name is 3 + the top 62 bits of
+ * its XXH3 hash, and a listing runs in cookie order.  So a stream that
+ * goes on after the directory changed (a program that deletes entries as
+ * it reads them) resumes where it was: every entry neither added nor
+ * removed meanwhile is returned exactly once, as POSIX asks.  Names that
+ * share a cookie go out in one reply.
  */
 #include "ll.h"
 
@@ -24,6 +29,7 @@
 #define UNLOCK(fs) pthread_mutex_unlock(&(fs)->mu)
 
 struct snapent {
+	uint64_t off;  /* the cookie: this entry's d_off */
 	uint64_t ino;  /* upper entries: their inode number; else 0 */
 	uint32_t name; /* offset into names */
 	uint8_t type;  /* DT_* */
@@ -56,6 +62,10 @@ static int snap_add(struct wfs_dirsnap *s, const char *name, uint8_t type,
 		s->e = e;
 		s->cap = cap;
 	}
+	s->e[s->n].off = !strcmp(name, ".") ? 1
+			 : !strcmp(name, "..")
+				 ? 2
+				 : 3 + (XXH3_64bits(name, strlen(name)) >> 2);
 	s->e[s->n].name = (uint32_t)s->names.len;
 	s->e[s->n].type = type;
 	s->e[s->n].ino = ino;
@@ -147,6 +157,13 @@ static int lower_listed(struct wfs_fs *fs, struct wfs_node *n)
 	       wfs_lower_isdir(fs->lower, (uint32_t)n->lower);
 }
 
+static int by_cookie(const void *a, const void *b)
+{
+	const struct snapent *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
 static int snap_build(struct wfs_fs *fs, struct wfs_node *n,
 		      struct wfs_dirsnap **out)
 {
@@ -205,8 +222,24 @@ static int snap_build(struct wfs_fs *fs, struct wfs_node *n,
 		wfs_dirsnap_free(s);
 		return rc;
 	}
+	qsort(s->e, s->n, sizeof(*s->e), by_cookie);
 	*out = s;
 	return 0;
+}
+
+/* The index of the first entry of s whose cookie is above off. */
+static size_t snap_seek(const struct wfs_dirsnap *s, uint64_t off)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->e[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 int wfs_dir_empty(struct wfs_fs *fs, struct wfs_node *n)
@@ -245,6 +278,15 @@ static uint64_t entry_ino(struct wfs_fs *fs, struct wfs_node *dir,
 	return len < 0 ? 2 : wfs_path_ino(path, (size_t)len);
 }
 
+/* The room an entry named name takes in a READDIR(PLUS) reply. */
+static size_t entry_size(fuse_req_t req, int plus, const char *name)
+{
+	struct fuse_entry_param e = { 0 };
+
+	return plus ? fuse_add_direntry_plus(req, NULL, 0, name, &e, 0)
+		    : fuse_add_direntry(req, NULL, 0, name, &e.attr, 0);
+}
+
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       int plus)
 {
@@ -272,17 +314,33 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (!rc && plus && n->utype == S_IFDIR)
 		pfd = n == fs->root ? -1 : wfs_node_upper_dir(fs, n);
-	for (size_t i = (size_t)off; !rc && n->snap && i < n->snap->n; i++) {
-		const char *name = n->snap->names.data + n->snap->e[i].name;
+	for (size_t i = n->snap ? snap_seek(n->snap, (uint64_t)off) : 0,
+		    end = i;
+	     !rc && n->snap && i < n->snap->n; i++) {
+		const struct snapent *se = &n->snap->e[i];
+		const char *name = n->snap->names.data + se->name;
 		struct fuse_entry_param e;
 		struct wfs_node *c = NULL;
 		size_t len;
 
+		if (i == end) {
+			/* The next group of entries sharing a cookie (one
+			 * but for a hash collision): all of it, or none. */
+			size_t need = 0;
+			for (;
+			     end < n->snap->n && n->snap->e[end].off == se->off;
+			     end++)
+				need += entry_size(
+					req, plus,
+					n->snap->names.data +
+						n->snap->e[end].name);
+			if (need > size - pos)
+				break;
+		}
 		memset(&e, 0, sizeof(e));
-		e.attr.st_mode = (mode_t)n->snap->e[i].type << 12;
-		if (!plus || i < 2) {
-			e.attr.st_ino =
-				entry_ino(fs, n, name, n->snap->e[i].ino);
+		e.attr.st_mode = (mode_t)se->type << 12;
+		if (!plus || se->off <= 2) {
+			e.attr.st_ino = entry_ino(fs, n, name, se->ino);
 		} else {
 			struct stat st;
 			int r = wfs_node_resolve(
@@ -300,16 +358,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		if (plus)
 			len = fuse_add_direntry_plus(req, buf + pos, size - pos,
-						     name, &e, (off_t)i + 1);
+						     name, &e, (off_t)se->off);
 		else
 			len = fuse_add_direntry(req, buf + pos, size - pos,
-						name, &e.attr, (off_t)i + 1);
-		if (len > size - pos) {
-			if (c)
-				wfs_node_forget(fs, c, 1); /* not sent */
-			break;
-		}
-		pos += len;
+						name, &e.attr, (off_t)se->off);
+		pos += len; /* it fits: the group was measured */
 	}
 	if (pfd >= 0)
 		close(pfd);
