@@ -209,6 +209,21 @@ static const char *cache_path(const struct wfs_mount_opts *o, int upperfd,
 	return *owned;
 }
 
+/* Register TARGET in the cache it is served from, so that gc keeps what
+ * it needs even when the venv was moved since `install`, or the cache is
+ * a copy of the one the view names.  Best effort: a read-only cache, or
+ * one this user may not write, cannot record it. */
+static void register_target(const char *cpath, const char *abs)
+{
+	struct wfs_cache rw = { .dirfd = -1 };
+	struct wfs_err ignored = { { 0 } };
+
+	if (wfs_cache_open(cpath, 0, &rw, &ignored) == 0) {
+		(void)wfs_cache_register_view(&rw, abs);
+		wfs_cache_close(&rw);
+	}
+}
+
 static void raise_nofile(void)
 {
 	struct rlimit rl;
@@ -263,6 +278,8 @@ static int serve(const struct wfs_mount_opts *o, int readyfd,
 	/* Absolute, for the log lines of a daemon that left its cwd. */
 	if (realpath(cpath, cabs))
 		cpath = cabs;
+	/* Before the trees are read: a gc that starts later keeps them. */
+	register_target(cpath, abs);
 	rc = wfs_cache_open(cpath, WFS_CACHE_READONLY, &cache, err);
 	if (rc)
 		goto out;

@@ -216,9 +216,12 @@ static int scan_views(struct gctx *g)
 			close(tfd);
 		if (sock >= 0)
 			close(sock);
+		/* A mounted view may be served from this cache whatever
+		 * its record names (a copy of the cache): kept. */
 		if (vrc == -ENOENT || vrc == -ENOTDIR ||
-		    (!vrc && (!v.cache || !realpath(v.cache, real) ||
-			      strcmp(real, g->cache_real)))) {
+		    (!vrc && !live &&
+		     (!v.cache || !realpath(v.cache, real) ||
+		      strcmp(real, g->cache_real)))) {
 			say(g->report, g->arg,
 			    "%s: no view using this cache any "
 			    "more; forgetting it",

@@ -5,9 +5,10 @@
  * removed (so the next `wheelfs add` of their wheel restores them).
  *
  * gc never frees what a live view needs.  The live set is every tree named
- * by the view of a registered target (CACHE/views/, see cache.h) whose view
- * record still names this cache; registrations whose target has no view any
- * more are dropped.  gc then removes blobs that no tree names, wheel-index
+ * by the view of a registered target (CACHE/views/, see cache.h: install
+ * and adopt register a target, and so does a mount, in the cache it serves
+ * from) whose view record still names this cache, or that is mounted now;
+ * registrations whose target has no view any more are dropped.  gc then removes blobs that no tree names, wheel-index
  * entries whose tree is gone, temp files older than an hour, and, with
  * prune, trees that no live view uses.  It
  * holds the cache lock exclusive, so no add or install runs meanwhile.
