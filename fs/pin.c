@@ -418,12 +418,18 @@ static int mark_pinned(struct wfs_pin_run *p, const struct wfs_view *v,
 		       struct wfs_err *err)
 {
 	struct wfs_view now;
-	int rc = wfs_view_read(p->dirfd, p->target, &now, err);
+	int lockfd = wfs_view_lock(p->dirfd, p->target, err), rc;
 
-	if (rc)
+	if (lockfd < 0)
+		return lockfd;
+	rc = wfs_view_read(p->dirfd, p->target, &now, err);
+	if (rc) {
+		close(lockfd);
 		return rc;
+	}
 	if (!same_dists(v, &now)) {
 		wfs_view_free(&now);
+		close(lockfd);
 		return wfs_errf(err, -EAGAIN,
 				"%s: the view changed while pinning",
 				p->target);
@@ -431,6 +437,7 @@ static int mark_pinned(struct wfs_pin_run *p, const struct wfs_view *v,
 	now.pinned = 1;
 	rc = wfs_view_write(p->dirfd, &now);
 	wfs_view_free(&now);
+	close(lockfd);
 	if (rc)
 		return wfs_errf(err, rc, "%s/%s: %s", p->target, WFS_VIEW_FILE,
 				strerror(-rc));

@@ -118,6 +118,8 @@ void wfs_venv_close(struct wfs_venv *v)
 {
 	if (v->rootfd >= 0)
 		close(v->rootfd);
+	if (v->lockfd >= 0)
+		close(v->lockfd);
 	if (v->libfd >= 0)
 		close(v->libfd);
 	if (v->sock >= 0)
@@ -125,7 +127,7 @@ void wfs_venv_close(struct wfs_venv *v)
 	free(v->path);
 	free(v->lib);
 	memset(v, 0, sizeof(*v));
-	v->rootfd = v->libfd = v->sock = -1;
+	v->rootfd = v->libfd = v->sock = v->lockfd = -1;
 }
 
 int wfs_venv_open(const char *path, const char *python, int flags,
@@ -137,7 +139,7 @@ int wfs_venv_open(const char *path, const char *python, int flags,
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	v->rootfd = v->libfd = v->sock = -1;
+	v->rootfd = v->libfd = v->sock = v->lockfd = -1;
 	v->flags = flags;
 	v->path = wfs_abspath(path);
 	if (!v->path || asprintf(&v->lib, "%s/lib", v->path) < 0) {
@@ -192,6 +194,9 @@ int wfs_venv_open(const char *path, const char *python, int flags,
 			      strerror(-v->libfd));
 		goto fail;
 	}
+	if ((flags & WFS_VENV_LOCK) &&
+	    (rc = v->lockfd = wfs_view_lock(v->libfd, v->lib, err)) < 0)
+		goto fail;
 	free(cfg);
 	return 0;
 fail:

@@ -37,6 +37,7 @@ struct wfs_venv {
 	int libfd;	 /* VENV/lib's underlying directory (the upper) */
 	int live;	 /* a daemon serves VENV/lib */
 	int sock;	 /* its control connection, or -1 */
+	int lockfd;	 /* the view lock (WFS_VENV_LOCK), or -1 */
 	int flags;	 /* WFS_VENV_* */
 };
 
@@ -45,6 +46,8 @@ enum {
 	WFS_VENV_VIEW_PYTHON = 1 << 1, /* the Python comes from the view
 					* (wfs_venv_view); pyvenv.cfg must
 					* exist, its version is not needed */
+	WFS_VENV_LOCK = 1 << 2,	       /* hold the view lock (view.h) until
+					* wfs_venv_close: for changers */
 };
 
 /* Open VENV.  python: "X.Y" overriding pyvenv.cfg, or NULL.  Errors are

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -154,6 +155,24 @@ int wfs_view_write(int targetfd, const struct wfs_view *v)
 				      0644, 1);
 	wfs_buf_free(&b);
 	return rc;
+}
+
+int wfs_view_lock(int targetfd, const char *target, struct wfs_err *err)
+{
+	/* A new open file description: flock(2) locks belong to those, and
+	 * targetfd may be one shared with the mount daemon. */
+	int fd = openat(targetfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return wfs_errf(err, -errno, "%s: %s", target, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0) {
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		close(fd);
+		return wfs_errf(err, -e, "%s: flock: %s", target, strerror(e));
+	}
+	return fd;
 }
 
 long wfs_view_find(const struct wfs_view *v, const char *name)

@@ -60,6 +60,13 @@ int wfs_view_read(int targetfd, const char *target, struct wfs_view *v,
 		  struct wfs_err *err);
 /* Write it atomically (creates .wheelfs when missing). */
 int wfs_view_write(int targetfd, const struct wfs_view *v);
+/* Lock TARGET's view against other changers: flock(2) LOCK_EX on TARGET's
+ * underlying directory itself (so nothing is created), waiting for the
+ * holder.  Every
+ * read-change-write of the view (install, uninstall, adopt, pin's final
+ * mark) holds it, so that concurrent commands never lose each other's
+ * changes.  Returns the lock's fd (close it to unlock) or -errno. */
+int wfs_view_lock(int targetfd, const char *target, struct wfs_err *err);
 void wfs_view_free(struct wfs_view *v);
 
 /* Find a distribution by (PEP 503-normalized) name; -1 when absent. */

@@ -48,7 +48,7 @@ int wfs_cmd_adopt(int argc, char **argv, struct wfs_config *cfg)
 	}
 	if (argc - optind != 1)
 		return wfs_usage("adopt");
-	if (wfs_venv_open(argv[optind], python, 0, &venv, &err))
+	if (wfs_venv_open(argv[optind], python, WFS_VENV_LOCK, &venv, &err))
 		return wfs_fail("%s", err.msg);
 	rc = wfs_venv_view(&venv, 1, &view, &existed, &err);
 	have_view = !rc;

@@ -60,8 +60,8 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 	}
 	if (argc - optind < 2)
 		return wfs_usage("install");
-	if (wfs_venv_open(argv[optind], python, WFS_VENV_CREATE_LIB, &venv,
-			  &err))
+	if (wfs_venv_open(argv[optind], python,
+			  WFS_VENV_CREATE_LIB | WFS_VENV_LOCK, &venv, &err))
 		return wfs_fail("%s", err.msg);
 	if (wfs_venv_view(&venv, 1, &view, &existed, &err))
 		goto fail;

@@ -34,8 +34,8 @@ int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg)
 	}
 	if (argc - optind < 2)
 		return wfs_usage("uninstall");
-	if (wfs_venv_open(argv[optind], NULL, WFS_VENV_VIEW_PYTHON, &venv,
-			  &err))
+	if (wfs_venv_open(argv[optind], NULL,
+			  WFS_VENV_VIEW_PYTHON | WFS_VENV_LOCK, &venv, &err))
 		return wfs_fail("%s", err.msg);
 	rc = wfs_venv_view_cache(&venv, 0, &view, &cache, &err);
 	opened = !rc;
