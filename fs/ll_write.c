@@ -6,9 +6,9 @@
  * cloned or copied, the tree's mode and mtime kept); the cache is only ever
  * read.  Removing a lower name records a whiteout; a directory made where a
  * lower directory was removed is opaque; making any name removes its
- * whiteout.  Directories with lower content cannot be renamed (EXDEV, as
- * overlayfs without redirect_dir: mv and Python fall back to copying).
- * Hard links are not supported (EXDEV).
+ * whiteout.  Renaming a directory with lower content first copies that
+ * content up (copy_up_tree: the lower layer's names are fixed), then
+ * renames the upper directory.  Hard links are not supported (EXDEV).
  */
 #include "ll.h"
 #include "pin.h"
@@ -121,6 +121,54 @@ int wfs_copy_up_for_write(struct wfs_fs *fs, struct wfs_node *n, int empty)
 	if (!rc)
 		n->priv = 1;
 	return rc;
+}
+
+/* Copy up everything below directory n that comes from the lower layer:
+ * each lower child not whited out or shadowed, files cloned or copied,
+ * directories made and walked.  After it, n's upper directory holds the
+ * whole merged listing.  An interruption leaves upper copies that shadow
+ * identical lower entries: nothing a reader could tell. */
+static int copy_up_tree(struct wfs_fs *fs, struct wfs_node *n)
+{
+	const struct wfs_lower *l = fs->lower;
+	uint32_t dir = (uint32_t)n->lower;
+	int rc = 0;
+
+	for (uint32_t k = l->kid_off[dir]; !rc && k < l->kid_off[dir + 1];
+	     k++) {
+		const char *name = l->cv.v[l->kids[k]].name;
+		struct wfs_node *c;
+
+		rc = wfs_node_resolve(fs, n, name, -1, &c, NULL);
+		if (rc == -ENOENT) { /* whited out */
+			rc = 0;
+			continue;
+		}
+		if (rc)
+			break;
+		c->pins++;
+		rc = wfs_copy_up(fs, c, 0);
+		if (!rc && c->utype == S_IFDIR && c->lower >= 0 && !c->opaque &&
+		    wfs_lower_isdir(l, (uint32_t)c->lower))
+			rc = copy_up_tree(fs, c);
+		c->pins--;
+		wfs_node_put(fs, c);
+	}
+	return rc;
+}
+
+/* After copy_up_tree(top) and its move: nothing below top has lower
+ * content any more. */
+static void drop_lower(struct wfs_fs *fs, struct wfs_node *n, void *top)
+{
+	(void)fs;
+	for (struct wfs_node *p = n->parent; p; p = p->parent)
+		if (p == top) {
+			n->lower = -1;
+			n->opaque = 0;
+			wfs_node_dir_changed(fs, n);
+			return;
+		}
 }
 
 /* ---- creating names ------------------------------------------------------- */
@@ -503,7 +551,7 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 {
 	struct wfs_node *dst = *dstp;
 	char p1[PATH_MAX], p2[PATH_MAX];
-	int srcdir = is_dir(fs, src), rc, pfd1, pfd2;
+	int srcdir = is_dir(fs, src), tree = 0, rc, pfd1, pfd2;
 	long raw;
 
 	if (dst == src)
@@ -511,13 +559,14 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 	if (dst && (flags & RENAME_NOREPLACE))
 		return -EEXIST;
 	if (srcdir) {
-		if (src->lower >= 0 && !src->opaque &&
-		    wfs_lower_isdir(fs->lower, (uint32_t)src->lower))
-			return -EXDEV; /* lower content: cannot move it */
 		if (dst && !is_dir(fs, dst))
 			return -ENOTDIR;
 		if (dst && (rc = wfs_dir_empty(fs, dst)) <= 0)
 			return rc ? rc : -ENOTEMPTY;
+		/* Lower content moves as upper copies (the names of the
+		 * lower layer are fixed). */
+		tree = src->lower >= 0 && !src->opaque &&
+		       wfs_lower_isdir(fs->lower, (uint32_t)src->lower);
 	} else if (dst && is_dir(fs, dst)) {
 		return -EISDIR;
 	}
@@ -525,6 +574,8 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 	    wfs_node_path(d2, newname, p2, sizeof(p2)) < 0)
 		return -ENAMETOOLONG;
 	rc = wfs_copy_up(fs, src, 0);
+	if (!rc && tree)
+		rc = copy_up_tree(fs, src);
 	if (!rc)
 		rc = wfs_copy_up(fs, d2, 0);
 	if (rc)
@@ -565,6 +616,11 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 					: WFS_WO_NONE);
 	if (!rc && srcdir && fs->wo.n)
 		rc = wfs_wo_clear_under(&fs->wo, p2);
+	/* Below a whited-out name, records are moot. */
+	if (!rc && tree && fs->wo.n)
+		rc = wfs_wo_clear_under(&fs->wo, p1);
+	if (tree)
+		wfs_node_each(fs, drop_lower, src);
 	if (dst) {
 		dst->pins--;
 		wfs_node_detach(fs, dst);

@@ -5,8 +5,8 @@
 # readlink, chmod, utime, link, mmap writes, reads through a descriptor
 # opened before a write, user.* xattrs) on a mounted view and on a native copy of it
 # end the same way, one by one, and leave the same trees, before and after
-# a remount.  The only differences allowed are the documented EXDEV of
-# directory renames with lower content and of hard links.  Then, after
+# a remount.  The only difference allowed is the documented EXDEV of hard
+# links.  Then, after
 # random operations, a live `wheelfs install` of a new version and a live
 # `wheelfs uninstall` must show what a remount shows, and no name the
 # listing lost may still be found by a lookup.  Last, two processes at

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Overlay semantics of a mount: copy-up on write, chmod, truncate, utimes
 # and setxattr; rename (replacing, RENAME_NOREPLACE, EXCHANGE refused,
-# directories with lower content: EXDEV, mv falls back); unlink and rmdir
+# directories with lower content, there and back); unlink and rmdir
 # of lower entries (whiteouts, merged emptiness), opaque directories;
 # symlink, mknod (files and FIFOs; no devices), link; open files
 # surviving unlink; the cache is never written (blobs keep their content
@@ -96,8 +96,17 @@ assert renameat2(p("n2"), p("data.txt"), 2) == errno.EINVAL
 os.rename(p("keep", "k.py"), p("k2.py"))
 assert not os.path.exists(p("keep", "k.py")) and open(p("k2.py")).read() == "k"
 assert os.listdir(p("keep")) == []
-# directories with lower content cannot move
-expect_err(errno.EXDEV, os.rename, p("gone"), p("gone2"))
+# a directory with lower content moves (its content copied up first),
+# and back over the whiteout its move left
+tree = lambda d: sorted((os.path.relpath(r, d), sorted(ds), sorted(fs))
+                        for r, ds, fs in os.walk(d))
+before = tree(p("gone"))
+os.rename(p("gone"), p("gone2"))
+assert not os.path.exists(p("gone")) and "gone" not in os.listdir(p())
+assert tree(p("gone2")) == before, tree(p("gone2"))
+assert open(p("gone2", "deep", "y.py")).read() == "y"
+os.rename(p("gone2"), p("gone"))
+assert tree(p("gone")) == before and not os.path.exists(p("gone2"))
 # an upper-only directory can
 os.mkdir(p("newdir")); open(p("newdir", "f"), "w").close()
 os.rename(p("newdir"), p("newdir2"))

@@ -5,8 +5,8 @@
 # whiteouts that survive a remount; pip install of another wheel lands in
 # the upper layer (checked in the underlying directory after unmount).
 # pip uninstall of a distribution with 1,500 files in one directory: pip
-# moves it aside (a copy here: EXDEV) and removes it, which clears that
-# many whiteouts at once and compacts the whiteout journal on the way.
+# moves it aside (a rename of a lower directory: the daemon copies its
+# content up first) and removes it.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 [[ -n $PIP_WHL ]] || skip "no pip wheel"
