@@ -179,7 +179,7 @@ int wfs_opendirat(int dirfd, const char *path, int flags, DIR **out)
 int wfs_rmtree(int at, const char *path)
 {
 	struct dirent *de;
-	DIR *d;
+	DIR *d = NULL;
 	int rc;
 
 	if (unlinkat(at, path, 0) == 0 || errno == ENOENT)
