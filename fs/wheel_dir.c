@@ -184,6 +184,29 @@ static int walk(struct wfs_ingest *ing, int dfd, struct wfs_buf *path,
 	return rc;
 }
 
+/* Does the directory open on fd have a <something>.dist-info directory at
+ * its top?  Checked first, so that a directory that is no unpacked wheel
+ * at all is called so, not refused for whatever it holds. */
+static int has_distinfo(int fd)
+{
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	if (wfs_opendirat(fd, ".", 0, &d))
+		return 1; /* the walk reports it */
+	while (!found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		struct stat st;
+		found = n > 10 && !strcmp(de->d_name + n - 10, ".dist-info") &&
+			fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+				0 &&
+			S_ISDIR(st.st_mode);
+	}
+	closedir(d);
+	return found;
+}
+
 int wfs_ingest_dir(struct wfs_ingest *ing, const char *path)
 {
 	struct wfs_buf rel = { 0 };
@@ -192,6 +215,13 @@ int wfs_ingest_dir(struct wfs_ingest *ing, const char *path)
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return wfs_ing_err(ing, -errno, NULL, "%s", strerror(errno));
+	if (!has_distinfo(fd)) {
+		close(fd);
+		return wfs_ing_err(
+			ing, -EINVAL, NULL,
+			"not an unpacked wheel: no "
+			"<name>-<version>.dist-info directory in it");
+	}
 	rc = walk(ing, fd, &rel, 0);
 	wfs_buf_free(&rel);
 	if (!rc)

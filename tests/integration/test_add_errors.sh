@@ -28,7 +28,9 @@ echo "text fake wheel: $(cat "$LAST_ERR")"
 # A directory that is not an unpacked wheel.
 mkdir "$T/notawheel"
 echo 'x = 1' >"$T/notawheel/mod.py"
-expect_fail_match 'notawheel' "$WHEELFS" add "$C" "$T/notawheel"
+ln -s /etc/passwd "$T/notawheel/abs-link" # refused in a wheel, but first:
+expect_fail_match 'notawheel: not an unpacked wheel: no <name>-<version>\.dist-info directory' \
+	"$WHEELFS" add "$C" "$T/notawheel"
 echo "not a wheel dir: $(cat "$LAST_ERR")"
 
 # No cache, no source: a usage error.
