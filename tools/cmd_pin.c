@@ -1,7 +1,7 @@
-/* cmd_pin.c — `wheelfs pin [--cache CACHE] [--mode MODE] [--strict] TARGET`:
- * make a venv independent of the cache, live or offline (fs/pin.h does the
- * work; this file picks the cache, prints the summary, and asks a live
- * daemon to reload). */
+/* cmd_pin.c — `wheelfs pin [--cache CACHE] [--mode MODE] [--strict] [-q]
+ * TARGET`: make a venv independent of the cache, live or offline
+ * (fs/pin.h does the work; this file picks the cache, prints the summary,
+ * and asks a live daemon to reload). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -30,6 +30,7 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -41,9 +42,9 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 	struct statfs sf;
 	const char *flag_cache = NULL, *mode = cfg->pin_mode, *target;
 	char *cpath, summary[4096], ebuf[512];
-	int opt, live, sock, dirfd, rc, tty;
+	int opt, live, sock, dirfd, rc, tty, quiet = 0;
 
-	while ((opt = getopt_long(argc, argv, "+c:m:j:h", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "+c:m:j:qh", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'c':
@@ -57,6 +58,9 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 			break;
 		case 'j':
 			o.threads = atoi(optarg);
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		default:
 			return wfs_usage("pin");
@@ -122,7 +126,7 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 			"point into %s; the venv breaks if the cache is "
 			"removed\n",
 			cache.path);
-	tty = isatty(STDERR_FILENO);
+	tty = !quiet && isatty(STDERR_FILENO);
 	if (tty)
 		o.progress = on_progress;
 	for (int tries = 0;; tries++) {
@@ -142,9 +146,11 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 	wfs_cache_close(&cache);
 	if (rc)
 		goto out_fd;
-	wfs_pin_summary(&r, &o, summary, sizeof(summary));
-	printf("%s\n", summary);
-	fflush(stdout);
+	if (!quiet) {
+		wfs_pin_summary(&r, &o, summary, sizeof(summary));
+		printf("%s\n", summary);
+		fflush(stdout);
+	}
 	if (live) {
 		rc = wfs_control_request(sock, "RELOAD\n", NULL, ebuf,
 					 sizeof(ebuf));

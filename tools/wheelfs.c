@@ -20,7 +20,7 @@ static const struct wfs_cmd cmds[] = {
 	  "adopt [--cache CACHE] [--python X.Y] [-q] VENV" },
 	{ "pin", wfs_cmd_pin,
 	  "pin [--cache CACHE] [--mode auto|reflink|hardlink|copy|symlink] "
-	  "[--strict] [-j N] TARGET" },
+	  "[--strict] [-j N] [-q] TARGET" },
 	{ "mount", wfs_cmd_mount, "mount [-f] [-o OPTS] [CACHE] TARGET" },
 	{ "umount", wfs_cmd_umount, "umount [--lazy] [--wait SECONDS] TARGET" },
 };

@@ -57,7 +57,7 @@ setup() { # VENV: the whole set installed by wheelfs (not timed)
 
 for ((r = 1; r <= WFS_BENCH_ROUNDS; r++)); do
 	setup "$nat"
-	bench_time t "$WHEELFS" pin --mode copy "$nat/lib"
+	bench_time t "$WHEELFS" pin -q --mode copy "$nat/lib"
 	bench_settle
 	bench_time t bench_pip "$nat" uninstall -q -y "${names[@]}"
 	bench_record nat_un "$t"

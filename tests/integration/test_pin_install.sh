@@ -37,4 +37,6 @@ run_ok "$WHEELFS" uninstall -q "$T/v" aa
 [[ $(pin_view_pinned "$L") == 1 ]] || fail "uninstall unpinned the view"
 run_ok "$WHEELFS" pin "$L"
 grep -q '^nothing to pin' "$LAST_OUT" || fail "unexpected: $(cat "$LAST_OUT")"
+run_ok "$WHEELFS" pin -q "$L"
+[[ ! -s $LAST_OUT && ! -s $LAST_ERR ]] || fail "pin -q printed: $(cat "$LAST_OUT" "$LAST_ERR")"
 echo "ok"
