@@ -160,3 +160,14 @@ int wfs_control_open_target(const char *target, int *live, int *sock)
 	fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
+
+int wfs_control_target_err(struct wfs_err *err, const char *target, int rc)
+{
+	if (rc == -ENOTCONN)
+		return wfs_errf(err, rc,
+				"%s: a wheelfs mount whose daemon is gone "
+				"(Transport endpoint is not connected); run "
+				"`wheelfs umount %s` first",
+				target, target);
+	return wfs_errf(err, rc, "%s: %s", target, strerror(-rc));
+}

@@ -28,6 +28,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "util.h"
+
 /* Fill the abstract socket address for an absolute TARGET path. */
 void wfs_control_addr(const char *target_abs, struct sockaddr_un *sa,
 		      socklen_t *len);
@@ -49,5 +51,8 @@ int wfs_control_reply(int sock, const char *line, int fd);
  * (*live = 1, *sock receives the connection, keep it for RELOAD), else
  * directly (*live = 0, *sock = -1).  Returns the dirfd or -errno. */
 int wfs_control_open_target(const char *target, int *live, int *sock);
+/* Record in err why wfs_control_open_target(target) failed with rc: a
+ * stale mount (its daemon gone, -ENOTCONN) says to unmount it first. */
+int wfs_control_target_err(struct wfs_err *err, const char *target, int rc);
 
 #endif

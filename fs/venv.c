@@ -190,8 +190,7 @@ int wfs_venv_open(const char *path, const char *python, int flags,
 	}
 	v->libfd = wfs_control_open_target(v->lib, &v->live, &v->sock);
 	if (v->libfd < 0) {
-		rc = wfs_errf(err, v->libfd, "%s: %s", v->lib,
-			      strerror(-v->libfd));
+		rc = wfs_control_target_err(err, v->lib, v->libfd);
 		goto fail;
 	}
 	if ((flags & WFS_VENV_LOCK) &&

@@ -80,8 +80,10 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 	}
 
 	dirfd = wfs_control_open_target(target, &live, &sock);
-	if (dirfd < 0)
-		return wfs_fail("%s: %s", target, strerror(-dirfd));
+	if (dirfd < 0) {
+		wfs_control_target_err(&err, target, dirfd);
+		return wfs_fail("%s", err.msg);
+	}
 	if (!live && fstatfs(dirfd, &sf) == 0 &&
 	    sf.f_type == FUSE_SUPER_MAGIC) {
 		close(dirfd);

@@ -70,4 +70,21 @@ for _ in $(seq 400); do # up to 20 s
 	sleep 0.05
 done
 ! is_mounted "$V/lib" || fail "still mounted after SIGINT"
+# A daemon killed outright leaves a stale mount: commands say so, and
+# wheelfs umount clears it.
+mnt "$V"
+dpid=$(daemon_pid "$MOUNT_LOG" "$V/lib")
+[[ -n $dpid ]] || fail "no daemon process found"
+kill -KILL "$dpid"
+for _ in $(seq 400); do # up to 20 s
+	kill -0 "$dpid" 2>/dev/null || break
+	sleep 0.05
+done
+for cmd in "show $V" "pin $V/lib" "uninstall $V alpha"; do
+	# shellcheck disable=SC2086
+	expect_fail_match "$V/lib: a wheelfs mount whose daemon is gone .*run \`wheelfs umount $V/lib\` first" \
+		"$WHEELFS" $cmd
+done
+run_ok "$WHEELFS" umount "$V/lib"
+! is_mounted "$V/lib" || fail "still mounted after wheelfs umount of a stale mount"
 echo ok
