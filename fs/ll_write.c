@@ -161,7 +161,6 @@ static int copy_up_tree(struct wfs_fs *fs, struct wfs_node *n)
  * content any more. */
 static void drop_lower(struct wfs_fs *fs, struct wfs_node *n, void *top)
 {
-	(void)fs;
 	for (struct wfs_node *p = n->parent; p; p = p->parent)
 		if (p == top) {
 			n->lower = -1;
