@@ -85,10 +85,14 @@ static int verify_blob(struct wfs_cache *c, int dirfd, const char *name,
 	if (rc == 0)
 		return 0;
 	v->st->bad_blobs++;
+	/* Only a blob known to be wrong is removed: one that could not be
+	 * read (EIO, EMFILE...) may be fine, and views may need it. */
 	say(v->report, v->arg, "%s/blobs/%.2s/%s: %s%s", c->path, name, name,
 	    rc == -EBADMSG ? "content does not match its name" : strerror(-rc),
-	    v->repair ? " (removed; add its wheel again)" : "");
-	if (v->repair)
+	    !v->repair	     ? ""
+	    : rc == -EBADMSG ? " (removed; add its wheel again)"
+			     : " (not removed: it could not be checked)");
+	if (v->repair && rc == -EBADMSG)
 		unlinkat(dirfd, name, 0);
 	return 0;
 }

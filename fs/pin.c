@@ -75,7 +75,7 @@ int wfs_pin_space_check(struct wfs_pin_run *p, uint64_t bytes, uint64_t inodes,
 struct plan {
 	uint32_t *dirs; /* WFS_PS_CREATE entries, in path order */
 	size_t ndirs;
-	uint32_t *merge; /* WFS_PS_MERGE entries with a tree entry */
+	uint32_t *merge; /* WFS_PS_MERGE entries (but the root) */
 	size_t nmerge;
 };
 
@@ -170,8 +170,7 @@ static int plan(struct wfs_pin_run *p, struct wfs_pin_layer *l, struct plan *pl,
 		} else if (lk == WFS_PL_UPPER && is_dir &&
 			   S_ISDIR(st.st_mode)) {
 			p->state[i] = WFS_PS_MERGE;
-			if (e->ent)
-				pl->merge[pl->nmerge++] = (uint32_t)i;
+			pl->merge[pl->nmerge++] = (uint32_t)i;
 		} else if (lk == WFS_PL_UPPER || lk == WFS_PL_OPAQUE) {
 			p->state[i] = WFS_PS_UPPER;
 			p->r->upper++;

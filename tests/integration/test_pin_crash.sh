@@ -107,4 +107,18 @@ pin_check --links "$T/v3/lib" "$demo" >/dev/null 2>&1 || true # symlinks: checke
 n=$(find "$T/v3/lib/python$PYVER/site-packages/pip" -type l -lname "$(realpath "$C")/blobs/*" | wc -l)
 m=$(find "$T/ref/lib/python$PYVER/site-packages/pip" -type f | wc -l)
 [[ $n == "$m" ]] || fail "$n of $m pip files symlinked after the rerun"
+
+# 4. Killed placing a top-level module: its temp file is in site-packages,
+# a directory of the view, not of a tree (modules named to sort before
+# the .dist-info, so that they are the first jobs); the rerun removes it.
+top=$(mkwheel --out "$T/w" --name top --version 1.0 --file aa_first.py='A = 1' --file ab_second.py='B = 1')
+pin_venv "$C" "$T/v4" "$top"
+rc=0
+WFS_TEST_PIN_NO_TMPFILE=1 WFS_TEST_PIN_CRASH_AT=1 "$WHEELFS" pin --mode copy -j 1 "$T/v4/lib" \
+	>"$T/out4" 2>&1 || rc=$?
+[[ $rc == 137 ]] || fail "pin of top did not die by SIGKILL (exit $rc): $(cat "$T/out4")"
+[[ $(pin_leftovers "$T/v4/lib" | wc -l) == 1 ]] || fail "expected one temp file in site-packages"
+echo "left: $(pin_leftovers "$T/v4/lib")"
+rerun "$T/v4/lib" --mode copy
+pin_check "$T/v4/lib" "$top" || fail "the rerun's venv is wrong"
 echo "ok"
