@@ -413,22 +413,30 @@ static int record_symlinks(struct wfs_pin_run *p)
 	return rc;
 }
 
+/* -EAGAIN when TARGET's view is no longer v (read before the lock). */
+static int view_unchanged(struct wfs_pin_run *p, const struct wfs_view *v,
+			  struct wfs_err *err)
+{
+	struct wfs_view now;
+	int rc = wfs_view_read(p->dirfd, p->target, &now, err);
+
+	if (rc)
+		return rc;
+	rc = same_dists(v, &now) && now.pinned == v->pinned ? 0 : -EAGAIN;
+	wfs_view_free(&now);
+	return rc ? wfs_errf(err, rc, "%s: the view changed", p->target) : 0;
+}
+
 static int mark_pinned(struct wfs_pin_run *p, const struct wfs_view *v,
 		       struct wfs_err *err)
 {
 	struct wfs_view now;
-	int lockfd = wfs_view_lock(p->dirfd, p->target, err), rc;
+	int rc = wfs_view_read(p->dirfd, p->target, &now, err);
 
-	if (lockfd < 0)
-		return lockfd;
-	rc = wfs_view_read(p->dirfd, p->target, &now, err);
-	if (rc) {
-		close(lockfd);
+	if (rc)
 		return rc;
-	}
-	if (!same_dists(v, &now)) {
+	if (!same_dists(v, &now)) { /* cannot happen: we hold the lock */
 		wfs_view_free(&now);
-		close(lockfd);
 		return wfs_errf(err, -EAGAIN,
 				"%s: the view changed while pinning",
 				p->target);
@@ -436,7 +444,6 @@ static int mark_pinned(struct wfs_pin_run *p, const struct wfs_view *v,
 	now.pinned = 1;
 	rc = wfs_view_write(p->dirfd, &now);
 	wfs_view_free(&now);
-	close(lockfd);
 	if (rc)
 		return wfs_errf(err, rc, "%s/%s: %s", p->target, WFS_VIEW_FILE,
 				strerror(-rc));
@@ -653,7 +660,7 @@ int wfs_pin(int dirfd, const char *target, struct wfs_cache *c,
 	struct wfs_pin_worker w;
 	struct statvfs vf;
 	char real[PATH_MAX];
-	int rc, lockfd = -1;
+	int rc, lockfd = -1, viewlock;
 
 	memset(r, 0, sizeof(*r));
 	wfs_pin_describe_fs(dirfd, r->target_fs, sizeof(r->target_fs));
@@ -680,8 +687,18 @@ int wfs_pin(int dirfd, const char *target, struct wfs_cache *c,
 	rc = lock_target(&p, &lockfd, err);
 	if (rc)
 		return rc;
-	rc = wfs_view_compose(v, c, &cv, err);
+	/* The view stays as v until the end: install, uninstall and adopt
+	 * wait (else files of trees they just removed would be placed). */
+	viewlock = wfs_view_lock(dirfd, target, err);
+	if (viewlock < 0) {
+		close(lockfd);
+		return viewlock;
+	}
+	rc = view_unchanged(&p, v, err);
+	if (!rc)
+		rc = wfs_view_compose(v, c, &cv, err);
 	if (rc) {
+		close(viewlock);
 		close(lockfd);
 		return rc;
 	}
@@ -705,6 +722,7 @@ int wfs_pin(int dirfd, const char *target, struct wfs_cache *c,
 	free(p.jobs);
 	free(p.how);
 	wfs_composed_free(&cv);
+	close(viewlock);
 	close(lockfd);
 	return rc;
 }

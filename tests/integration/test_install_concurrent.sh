@@ -4,7 +4,7 @@
 # `wheelfs install`s of different wheels into one venv leave all six in
 # the view, with their files, scripts and RECORDs; the same on a mounted
 # venv, where all six import live; then an uninstall and two installs at
-# once.
+# once; then an uninstall during a pin.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 
@@ -69,4 +69,22 @@ grep -q "^p0 " "$LAST_OUT" && fail "p0 is still in the view"
 has_all "$T/v2" q0 q1 p1 p2 p3 p4 p5
 expect_fail_match "No module named 'p0'" vpy "$T/v2" -c 'import p0'
 umnt "$T/v2"
+
+# An uninstall while a pin runs waits for it, so that the pin does not go
+# on placing files of a distribution that is gone.
+names=(p0 p1 p2 p3 p4 p5)
+mkvenv "$T/v3"
+at_once "$T/v3" install -q --cache "$C"
+WFS_TEST_PIN_DELAY_US=20000 "$WHEELFS" pin -q "$T/v3/lib" >"$T/out.pin" 2>&1 &
+pin=$!
+for _ in $(seq 400); do # up to 20 s, until the pin has begun
+	[[ -e $T/v3/lib/.wheelfs/pinning ]] && break
+	sleep 0.05
+done
+[[ -e $T/v3/lib/.wheelfs/pinning ]] || fail "the pin did not start: $(cat "$T/out.pin")"
+run_ok "$WHEELFS" uninstall -q "$T/v3" p5
+wait $pin || fail "pin failed: $(cat "$T/out.pin")"
+[[ ! -e $(site_of "$T/v3")/p5 ]] || fail "files of p5 were left by a pin that ran on: $(ls -R "$(site_of "$T/v3")/p5")"
+run_ok "$WHEELFS" show "$T/v3"
+grep -q "^p5 " "$LAST_OUT" && fail "p5 is still in the view"
 echo ok
