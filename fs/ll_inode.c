@@ -386,6 +386,8 @@ void wfs_node_detach(struct wfs_fs *fs, struct wfs_node *n)
 
 	if (n->detached || n == fs->root)
 		return;
+	/* Pinned meanwhile: detaching its last child must not free it. */
+	n->pins++;
 	if (n->refs)
 		detach_children(fs, n);
 	if (n->nlookup) {
@@ -415,6 +417,7 @@ void wfs_node_detach(struct wfs_fs *fs, struct wfs_node *n)
 	if (table_add(fs, n)) {
 		/* cannot fail: it was in the table a moment ago */
 	}
+	n->pins--;
 	if (p) {
 		p->refs--;
 		wfs_node_put(fs, n);

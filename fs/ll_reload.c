@@ -399,12 +399,15 @@ int wfs_fs_inval_path(struct wfs_fs *fs, const char *path)
 	pthread_mutex_lock(&fs->mu);
 	dir = find_path(fs, path, slash ? (size_t)(slash - path) : 0);
 	if (dir && !dir->detached) {
+		dir->pins++; /* detaching its last child must not free it */
 		n = wfs_node_find(fs, dir, name);
 		if (n)
 			wfs_node_detach(fs, n);
 		note(&ns, wfs_node_id(fs, dir), name);
 		note(&ns, wfs_node_id(fs, dir), NULL);
 		wfs_node_dir_changed(fs, dir);
+		dir->pins--;
+		wfs_node_put(fs, dir);
 	}
 	pthread_mutex_unlock(&fs->mu);
 	send_notes(fs, &ns);
