@@ -156,6 +156,13 @@ static void revalidate(struct wfs_fs *fs, struct wfs_lower *nl, struct upd *v,
 	after = u->utype ? u->utype : lower_type(nl, u->lower);
 	if (!after || before != after) {
 		u->gone = 1;
+	} else if (!S_ISDIR(after) && !u->utype &&
+		   (n->utype || !wfs_lower_same(fs->lower, (uint32_t)n->lower,
+						nl, (uint32_t)u->lower))) {
+		/* Another file under the name: a new node for new lookups,
+		 * while open files and mappings (an imported extension)
+		 * keep the old content, as when pip replaces a file. */
+		u->gone = 1;
 	} else if (u->utype != n->utype || u->utype == S_IFDIR ||
 		   (!u->utype && !wfs_lower_same(fs->lower, (uint32_t)n->lower,
 						 nl, (uint32_t)u->lower))) {

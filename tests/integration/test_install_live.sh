@@ -1,6 +1,8 @@
 #!/bin/bash
 # test_install_live.sh — install on a mounted venv, what only a real mount
-# shows: a module imported from version 1 (its .pyc written through the
+# shows: a file held open (and mapped) across the install keeps version 1's
+# content while new opens get version 2's; a module imported from version
+# 1 (its .pyc written through the
 # mount) and replaced by version 2 of the same size and mtime (wheels built
 # with fixed timestamps) must import as version 2 — the stale .pyc is gone;
 # a file deleted through the mount (a whiteout) shows again, live, once a
@@ -42,7 +44,25 @@ run_ok "$WHEELFS" show --json "$V"
 grep -q '"mounted": true' "$LAST_OUT" || fail "show --json does not say mounted"
 expect_fail_match "mounted; adopt works on an unmounted venv" "$WHEELFS" adopt "$V"
 
+# A process that has demo/__init__.py open (and mapped) across the live
+# install goes on reading 1.0's content, as after pip replaces a file; a
+# new open reads 2.0's.
+mkfifo "$T/go"
+vpy "$V" - "$S/demo/__init__.py" "$T/go" >"$T/held.out" 2>&1 <<'PY' &
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+m = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+first = os.pread(fd, 1 << 16, 0)
+open(sys.argv[2]).read()  # until the install is done
+again, mapped = os.pread(fd, 1 << 16, 0), m[:]
+print("same" if first == again == mapped else "changed: %r %r %r" % (first, again, mapped))
+PY
+held=$!
 vinstall "$T/cache" "$V" "$v2"
+echo go >"$T/go"
+wait $held || fail "the process holding demo 1.0 open failed: $(cat "$T/held.out")"
+[[ $(cat "$T/held.out") == same ]] || fail "an open file changed under its reader: $(cat "$T/held.out")"
+grep -q "VALUE = 2" "$S/demo/__init__.py" || fail "a new open does not read demo 2.0"
 [[ $(vpy "$V" -c 'import demo; print(demo.VALUE)') == 2 ]] ||
 	fail "demo 2.0 imports as $(vpy "$V" -c 'import demo; print(demo.VALUE)') (a stale .pyc?)"
 [[ $("$V/bin/demo") == 2 ]] || fail "the launcher does not run demo 2.0"
