@@ -23,6 +23,7 @@
 #include "install_int.h"
 #include "record.h"
 #include "tree.h"
+#include "upper.h"
 #include "wheel.h"
 
 #define SMALL_FILE (8u << 20)
@@ -462,10 +463,14 @@ static int cmp_len_desc(const void *a, const void *b)
 static int free_files(struct actx *x, const struct wfs_composed *cv)
 {
 	struct wfs_strset dirs = { 0 };
+	struct wfs_whiteouts w;
 	const char *base;
 	struct stat st;
-	int rc = 0, pfd;
+	int rc = wfs_wo_load(&w, x->v->libfd, 0), pfd;
 
+	if (rc)
+		return wfs_errf(x->err, rc, "%s/%s: %s", x->v->lib,
+				WFS_WHITEOUTS_FILE, strerror(-rc));
 	for (size_t k = 0; k < x->n && !rc; k++) {
 		struct adist *d = &x->d[k];
 		for (size_t i = 0; i < d->cand.n && !rc; i++) {
@@ -478,7 +483,20 @@ static int free_files(struct actx *x, const struct wfs_composed *cv)
 			same = fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) ==
 				       0 &&
 			       same_as_view(x, cv, s, pfd, base, &st);
-			if (same && unlinkat(pfd, base, 0) < 0)
+			/* Served from the view next: no whiteout or opaque
+			 * directory (written through a mount) may hide it. */
+			if (same && w.n) {
+				char vp[WFS_VPATH_MAX * 2];
+				snprintf(vp, sizeof(vp), "%s/%s", x->v->site,
+					 s);
+				rc = wfs_wo_expose(&w, vp);
+				if (rc)
+					rc = wfs_errf(x->err, rc, "%s/%s: %s",
+						      x->v->lib,
+						      WFS_WHITEOUTS_FILE,
+						      strerror(-rc));
+			}
+			if (same && !rc && unlinkat(pfd, base, 0) < 0)
 				rc = wfs_errf(x->err, -errno, "%s/%s/%s: %s",
 					      x->v->lib, x->v->site, s,
 					      strerror(errno));
@@ -508,6 +526,7 @@ static int free_files(struct actx *x, const struct wfs_composed *cv)
 		close(pfd);
 	}
 	wfs_ss_free(&dirs);
+	wfs_wo_free(&w);
 	return rc;
 }
 

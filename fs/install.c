@@ -308,12 +308,7 @@ static int clear_whiteouts(struct ctx *x)
 		for (size_t i = 0; i < p->nv && !rc; i++) {
 			snprintf(path, sizeof(path), "%s/%s", x->v->site,
 				 p->vpaths[i]);
-			for (char *s = path + strlen(path); s && !rc;) {
-				*s = '\0';
-				if (wfs_wo_get(&w, path) != WFS_WO_NONE)
-					rc = wfs_wo_set(&w, path, WFS_WO_NONE);
-				s = strrchr(path, '/');
-			}
+			rc = wfs_wo_expose(&w, path);
 		}
 	}
 	wfs_wo_free(&w);

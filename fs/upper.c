@@ -416,6 +416,21 @@ int wfs_wo_set(struct wfs_whiteouts *w, const char *path, int type)
 	return rc ? rc : mem_set(w, path, type);
 }
 
+int wfs_wo_expose(struct wfs_whiteouts *w, const char *path)
+{
+	char p[PATH_MAX];
+	int rc = 0;
+
+	if ((size_t)snprintf(p, sizeof(p), "%s", path) >= sizeof(p))
+		return -ENAMETOOLONG;
+	for (char *s = p + strlen(p); s && !rc && w->n; s = strrchr(p, '/')) {
+		*s = '\0';
+		if (wfs_wo_get(w, p) != WFS_WO_NONE)
+			rc = wfs_wo_set(w, p, WFS_WO_NONE);
+	}
+	return rc;
+}
+
 int wfs_wo_clear_under(struct wfs_whiteouts *w, const char *dir)
 {
 	struct wfs_buf paths = { 0 };

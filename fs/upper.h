@@ -69,6 +69,9 @@ int wfs_wo_get(const struct wfs_whiteouts *w, const char *path);
 /* Record type (WFS_WO_NONE removes) for path and append it to the journal.
  * A no-op when the record is already so. */
 int wfs_wo_set(struct wfs_whiteouts *w, const char *path, int type);
+/* Remove the records of path and of each of its parents, so that a lower
+ * entry at path shows (what install and adopt do for what they add). */
+int wfs_wo_expose(struct wfs_whiteouts *w, const char *path);
 /* Remove every record strictly below dir (dir "" means everything). */
 int wfs_wo_clear_under(struct wfs_whiteouts *w, const char *dir);
 /* Any records strictly below dir? */
