@@ -21,9 +21,12 @@ static int set_attrs(struct wfs_fs *fs, struct wfs_node *n, struct stat *attr,
 	int rc, pfd;
 
 	if (n->detached) {
-		/* Only an open, unlinked upper file can still change. */
+		/* Only an open, unlinked upper file can still change (not
+		 * one kept read-only: it may be a cache blob's inode). */
 		if (n->fd < 0 || n->fd_kind == WFS_FD_BLOB)
 			return -ENOENT;
+		if (n->fd_kind != WFS_FD_UPPER_RW)
+			return -EROFS;
 		pfd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
 		if (pfd < 0)
 			return -errno;

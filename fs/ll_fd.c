@@ -74,12 +74,21 @@ void wfs_node_adopt_fd(struct wfs_fs *fs, struct wfs_node *n, int fd, int kind)
 
 static int open_upper(struct wfs_fs *fs, struct wfs_node *n, int want_write)
 {
+	struct stat st;
 	const char *name;
 	int pfd = wfs_node_upper_parent(fs, n, &name), fd;
 
 	if (pfd < 0)
 		return pfd;
 	fd = openat(pfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && !n->priv && fstat(fd, &st) == 0 && st.st_nlink > 1) {
+		/* Linked to a cache blob (pin --mode hardlink; the mount
+		 * makes no hard links): never a writable descriptor of it,
+		 * which a detached node would keep (writes copy up first). */
+		close(fd);
+		fd = -1;
+		errno = EPERM;
+	}
 	if (fd >= 0) {
 		close(pfd);
 		set_fd(fs, n, fd, WFS_FD_UPPER_RW);
@@ -142,8 +151,10 @@ int wfs_node_dupfd(struct wfs_fs *fs, struct wfs_node *n, int want_write)
 	int rc = 0, fd;
 
 	if (n->detached) {
-		if (n->fd < 0 || (want_write && n->fd_kind != WFS_FD_UPPER_RW))
+		if (n->fd < 0)
 			return -EIO;
+		if (want_write && n->fd_kind != WFS_FD_UPPER_RW)
+			return -EROFS;
 	} else if (n->utype == S_IFREG) {
 		if (n->fd_kind != WFS_FD_UPPER_RW &&
 		    (want_write || n->fd_kind != WFS_FD_UPPER_RO))

@@ -4,7 +4,8 @@
 # changing such a file (write, truncate, chmod, touch) must go to a
 # private copy first — the daemon calls wfs_pin_is_shared() /
 # wfs_pin_break_link() (fs/pin.h), the equivalent of copy-up — so the
-# blob never changes and the edit survives unmounting.
+# blob never changes and the edit survives unmounting.  Nor can a file
+# held open across its deletion through the mount reach the blob.
 source "$(dirname "$0")/lib.sh"
 source "$WFS_LIB_DIR/pin_lib.sh"
 pin_have_mount || skip "no \`wheelfs mount\` in this build"
@@ -13,13 +14,14 @@ pin_have_mount || skip "no \`wheelfs mount\` in this build"
 C=$T/cache
 demo=$(mkwheel --out "$T/w" --name demo --version 1.0 \
 	--file demo/__init__.py='X = 1' --file demo/a.py='A = 1' \
-	--file demo/b.py='B = 1' --file demo/c.py='C = 1' --file demo/d.py='D = 1')
+	--file demo/b.py='B = 1' --file demo/c.py='C = 1' --file demo/d.py='D = 1' \
+	--file demo/e.py='E = 1')
 pin_venv "$C" "$T/v" "$demo"
 L=$T/v/lib
 S=python$PYVER/site-packages
 pin_mount "$C" "$L"
 run_ok "$WHEELFS" pin --mode hardlink "$L"
-grep -Eq '^pinned 7 files \(0 reflinked, 7 hardlinked' "$LAST_OUT" || fail "unexpected summary: $(cat "$LAST_OUT")"
+grep -Eq '^pinned 8 files \(0 reflinked, 8 hardlinked' "$LAST_OUT" || fail "unexpected summary: $(cat "$LAST_OUT")"
 blobs=()
 for f in __init__ a b c d; do blobs+=("$(blob_of "$L/$S/demo/$f.py" "$C")"); done
 
@@ -39,6 +41,29 @@ for b in "${blobs[@]}"; do
 	[[ $(stat -c %a "$b") == 444 ]] || fail "chmod through the mount changed the blob's mode"
 done
 [[ $(stat -c %Y "${blobs[3]}") != $(date -d 2001-01-01 +%s) ]] || fail "touch changed the blob's mtime"
+# A file held open for writing (with no-open, nothing reaches the daemon
+# yet) and then deleted through the mount by someone else: the daemon
+# keeps the deleted file's inode, which is the blob's; a later write or
+# chmod through the open descriptor must fail rather than change it.
+run_ok "$PY" - "$L/$S/demo/e.py" "$(blob_of "$L/$S/demo/e.py" "$C")" <<'PYEOF'
+import errno, os, sys
+path, blob = sys.argv[1], sys.argv[2]
+before = open(blob, "rb").read()
+fd = os.open(path, os.O_RDWR)
+os.system("rm -f '%s'" % path)  # another process
+for what, op in (("write", lambda: os.pwrite(fd, b"Z", 0)),
+                 ("chmod", lambda: os.fchmod(fd, 0o600))):
+    try:
+        op()
+    except OSError as e:
+        print(what, "refused:", errno.errorcode[e.errno])
+    else:
+        print(what, "done")
+os.close(fd)
+assert open(blob, "rb").read() == before, "the blob changed"
+assert oct(os.stat(blob).st_mode & 0o777) == "0o444", "the blob's mode changed"
+PYEOF
+cat "$LAST_OUT"
 run_ok "$WHEELFS" umount "$L"
 [[ $(head -c 1 "$L/$S/demo/__init__.py") == Y ]] || fail "the in-place write is lost"
 [[ ! -s $L/$S/demo/a.py ]] || fail "the truncate is lost"
