@@ -97,9 +97,9 @@ static int torn(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 	const struct wfs_tree_ent *te = e->ent;
 	char rel[3 + WFS_DIGEST_HEX + 1];
 	struct wfs_digest got;
-	struct stat bst;
+	struct stat bst, here;
 	uint64_t size;
-	int fd, rc;
+	int fd, rc, pfd;
 
 	if (!S_ISREG(st->st_mode) || !S_ISREG(te->mode) ||
 	    st->st_mtim.tv_sec != te->mtime_sec ||
@@ -109,9 +109,14 @@ static int torn(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 	if (fstatat(p->cache->blobsfd, rel, &bst, 0) == 0 &&
 	    bst.st_ino == st->st_ino && bst.st_dev == st->st_dev)
 		return 0; /* the blob itself (hardlink mode) */
+	/* From here on through the parent opened with O_NOFOLLOW (pin may
+	 * run as root): the same file, or none of ours. */
+	pfd = wfs_pin_dir_fd(w, e->parent);
+	if (pfd < 0 || fstatat(pfd, e->name, &here, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    here.st_ino != st->st_ino || here.st_dev != st->st_dev)
+		return 0;
 	if ((uint64_t)st->st_size == te->size) {
-		fd = openat(p->dirfd, e->path,
-			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(pfd, e->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 		rc = wfs_pin_hash_fd(w, fd, &got, &size);
@@ -121,7 +126,7 @@ static int torn(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 		if (!wfs_pin_check_digest(te, &got, size))
 			return 0;
 	}
-	if (unlinkat(p->dirfd, e->path, 0) < 0)
+	if (unlinkat(pfd, e->name, 0) < 0)
 		return -errno;
 	p->r->repaired++;
 	return 1;
@@ -244,7 +249,7 @@ static int finish_dirs(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 {
 	for (size_t k = n; k-- > 0;) {
 		const struct wfs_vent *e = &p->cv->v[dirs[k]];
-		int pfd, rc = 0;
+		int fd, rc = 0;
 
 		if (!e->ent)
 			continue;
@@ -255,12 +260,14 @@ static int finish_dirs(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 		/* made with dir_mode | S_IRWXU, so often right already */
 		int chmod = !atomic_load(&p->made[dirs[k]]) ||
 			    (wfs_pin_dir_mode(e) & S_IRWXU) != S_IRWXU;
-		pfd = wfs_pin_dir_fd(w, e->parent);
-		if (pfd < 0)
-			rc = pfd;
-		else if ((chmod &&
-			  fchmodat(pfd, e->name, wfs_pin_dir_mode(e), 0) < 0) ||
-			 utimensat(pfd, e->name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		/* Through a descriptor opened with O_NOFOLLOW: the owner of
+		 * the venv may have put a symlink there, and pin may run
+		 * as root. */
+		fd = wfs_pin_dir_fd(w, dirs[k]);
+		if (fd < 0)
+			rc = fd;
+		else if ((chmod && fchmod(fd, wfs_pin_dir_mode(e)) < 0) ||
+			 futimens(fd, ts) < 0)
 			rc = -errno;
 		if (rc && rc != -ENOENT && rc != -ENOTDIR && rc != -ELOOP)
 			return wfs_errf(err, rc,

@@ -123,12 +123,22 @@ static int make_dir(struct wfs_pin_run *p, int pfd, uint32_t idx)
 	const struct wfs_vent *e = &p->cv->v[idx];
 	mode_t mode = wfs_pin_dir_mode(e) | S_IRWXU;
 
+	int fd, rc = 0;
+
 	if (mkdirat(pfd, e->name, mode) < 0)
 		return errno == EEXIST ? 0 : -errno;
 	atomic_store(&p->made[idx], 1);
-	if ((mode & p->umask) && fchmodat(pfd, e->name, mode, 0) < 0)
-		return -errno;
-	return 0;
+	if (!(mode & p->umask))
+		return 0;
+	/* Not fchmodat: the name may be a symlink by now (see below). */
+	fd = openat(pfd, e->name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -ENOTDIR : -errno;
+	if (fchmod(fd, mode) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
 }
 
 /* The upper directory of composed entry idx, opened one component at a
