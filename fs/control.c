@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -32,7 +33,8 @@ void wfs_control_addr(const char *target_abs, struct sockaddr_un *sa,
 int wfs_control_connect(const char *target)
 {
 	struct sockaddr_un sa;
-	socklen_t len;
+	struct ucred cr;
+	socklen_t len, crlen = sizeof(cr);
 	char abs[PATH_MAX];
 	int s;
 
@@ -47,6 +49,13 @@ int wfs_control_connect(const char *target)
 								  : -errno;
 		close(s);
 		return rc;
+	}
+	/* The name is predictable: only a daemon of our own user or of
+	 * root is one to trust with our venv. */
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 ||
+	    (cr.uid != geteuid() && cr.uid != 0)) {
+		close(s);
+		return -EPERM;
 	}
 	return s;
 }
@@ -146,7 +155,14 @@ int wfs_control_open_target(const char *target, int *live, int *sock)
 	*live = 0;
 	*sock = -1;
 	if (s >= 0) {
+		struct stat st;
 		rc = wfs_control_request(s, "DIRFD\n", &fd, NULL, 0);
+		if (rc == 0 && fd >= 0 &&
+		    (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			close(fd);
+			fd = -1;
+			rc = -EPROTO;
+		}
 		if (rc == 0 && fd >= 0) {
 			*live = 1;
 			*sock = s;

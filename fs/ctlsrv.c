@@ -44,17 +44,18 @@ int wfs_ctlsrv_listen(struct wfs_ctlsrv *c, const char *target_abs,
 	return 0;
 }
 
-static void ctl_request(struct wfs_ctlsrv *c, int fd, char *line)
+/* Serve one request line; the reply's result (<0: drop the client). */
+static int ctl_request(struct wfs_ctlsrv *c, int fd, char *line)
 {
 	struct wfs_err err = { { 0 } };
 	char reply[1100];
 	int rc;
 
-	if (!strcmp(line, "PING")) {
-		wfs_control_reply(fd, "OK\n", -1);
-	} else if (!strcmp(line, "DIRFD")) {
-		wfs_control_reply(fd, "OK\n", c->fs->upperfd);
-	} else if (!strcmp(line, "RELOAD")) {
+	if (!strcmp(line, "PING"))
+		return wfs_control_reply(fd, "OK\n", -1);
+	if (!strcmp(line, "DIRFD"))
+		return wfs_control_reply(fd, "OK\n", c->fs->upperfd);
+	if (!strcmp(line, "RELOAD")) {
 		rc = wfs_fs_reload(c->fs, &err);
 		if (rc) {
 			if (!err.msg[0])
@@ -63,23 +64,23 @@ static void ctl_request(struct wfs_ctlsrv *c, int fd, char *line)
 			wfs_fs_log(c->fs, "reload of %s failed: %s",
 				   c->fs->target, err.msg);
 			snprintf(reply, sizeof(reply), "ERR %s\n", err.msg);
-			wfs_control_reply(fd, reply, -1);
-		} else {
-			wfs_control_reply(fd, "OK\n", -1);
+			return wfs_control_reply(fd, reply, -1);
 		}
-	} else if (!strncmp(line, "INVAL ", 6)) {
+		return wfs_control_reply(fd, "OK\n", -1);
+	}
+	if (!strncmp(line, "INVAL ", 6)) {
 		rc = wfs_fs_inval_path(c->fs, line + 6);
 		snprintf(reply, sizeof(reply), rc ? "ERR %s\n" : "OK\n",
 			 strerror(-rc));
-		wfs_control_reply(fd, reply, -1);
-	} else {
-		wfs_control_reply(fd, "ERR unknown request\n", -1);
+		return wfs_control_reply(fd, reply, -1);
 	}
+	return wfs_control_reply(fd, "ERR unknown request\n", -1);
 }
 
 static void ctl_accept(struct wfs_ctlsrv *c)
 {
 	struct ucred cr;
+	struct timeval snd = { .tv_sec = 1 };
 	socklen_t l = sizeof(cr);
 	int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
 
@@ -91,6 +92,9 @@ static void ctl_accept(struct wfs_ctlsrv *c)
 		close(fd);
 		return;
 	}
+	/* A client that stops reading must not block this thread (and with
+	 * it the daemon's shutdown): replies give up after a second. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
 	c->conn[c->nconn].fd = fd;
 	c->conn[c->nconn].len = 0;
 	c->nconn++;
@@ -111,7 +115,8 @@ static int ctl_read(struct wfs_ctlsrv *c, struct wfs_ctlconn *k)
 	while ((nl = memchr(k->buf, '\n', k->len))) {
 		size_t used = (size_t)(nl - k->buf) + 1;
 		*nl = '\0';
-		ctl_request(c, k->fd, k->buf);
+		if (ctl_request(c, k->fd, k->buf) < 0)
+			return -1; /* not reading its replies: dropped */
 		memmove(k->buf, nl + 1, k->len - used);
 		k->len -= used;
 	}

@@ -158,7 +158,7 @@ int wfs_mount_is_wheelfs(const char *target_abs)
 /* ---- serving ---------------------------------------------------------------- */
 
 struct ready {
-	int fd;	   /* readiness pipe, -1 in the foreground */
+	int *fd;   /* readiness pipe, -1 in the foreground or once told */
 	int logfd; /* where stderr goes once detached, -1: /dev/null */
 };
 
@@ -167,11 +167,11 @@ static void on_ready(void *arg)
 	struct ready *r = arg;
 	int null;
 
-	if (r->fd < 0)
+	if (*r->fd < 0)
 		return;
-	(void)wfs_write_all(r->fd, "OK\n", 3);
-	close(r->fd);
-	r->fd = -1;
+	(void)wfs_write_all(*r->fd, "OK\n", 3);
+	close(*r->fd);
+	*r->fd = -1; /* the caller must not write to the number again */
 	/* Detached: let go of the caller's terminal and pipes. */
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
@@ -234,11 +234,12 @@ static void raise_nofile(void)
 	}
 }
 
-static int serve(const struct wfs_mount_opts *o, int readyfd,
+static int serve(const struct wfs_mount_opts *o, int *readyp,
 		 struct wfs_err *err)
 {
 	struct wfs_ctlsrv ctl = { .lfd = -1, .wake = { -1, -1 } };
-	struct ready ready = { .fd = readyfd, .logfd = -1 };
+	struct ready ready = { .fd = readyp, .logfd = -1 };
+	int readyfd = *readyp;
 	struct wfs_cache cache = { .dirfd = -1 };
 	struct fuse_session *se = NULL;
 	struct wfs_lower *lower = NULL;
@@ -388,8 +389,10 @@ int wfs_mount(const struct wfs_mount_opts *o, struct wfs_err *err)
 	int p[2], status;
 	pid_t pid;
 
-	if (o->foreground)
-		return serve(o, -1, err);
+	if (o->foreground) {
+		int none = -1;
+		return serve(o, &none, err);
+	}
 	fflush(NULL); /* the child exits through exit() */
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return wfs_errf(err, -errno, "pipe: %s", strerror(errno));
@@ -405,8 +408,8 @@ int wfs_mount(const struct wfs_mount_opts *o, struct wfs_err *err)
 		close(p[0]);
 		setsid();
 		openlog("wheelfs", LOG_PID, LOG_DAEMON);
-		rc = serve(o, p[1], &cerr);
-		if (rc) {
+		rc = serve(o, &p[1], &cerr);
+		if (rc && p[1] >= 0) {
 			/* Still attached: report through the pipe. */
 			char line[1100];
 			int n = snprintf(line, sizeof(line), "ERR %s\n",

@@ -70,6 +70,34 @@ for _ in $(seq 400); do # up to 20 s
 	sleep 0.05
 done
 ! is_mounted "$V/lib" || fail "still mounted after SIGINT"
+# A control client that sends requests and never reads the replies is
+# dropped: it neither blocks other clients nor the daemon's shutdown.
+mnt "$V"
+printf %s "$(realpath "$V/lib")" >"$T/target"
+sock=wheelfs-$(xxh "$T/target")
+"$PY" - "$sock" "$T/flooded" <<'PYEOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect("\0" + sys.argv[1])
+s.settimeout(2)  # sends until the daemon stops reading (or drops it)
+try:
+    while True:
+        s.send(b"PING\n" * 1000)
+except OSError:  # a timeout, or EPIPE / ECONNRESET once dropped
+    pass
+open(sys.argv[2], "w").close()
+time.sleep(600)  # never reads
+PYEOF
+flood=$!
+wfs_on_exit "kill $flood 2>/dev/null"
+for _ in $(seq 400); do # up to 20 s
+	[[ -e $T/flooded ]] && break
+	sleep 0.05
+done
+[[ -e $T/flooded ]] || fail "the flooding client did not get going"
+run_ok timeout 20 "$WHEELFS" show "$V" # another client: DIRFD answered
+run_ok timeout 20 "$WHEELFS" umount "$V/lib"
+kill $flood 2>/dev/null || true
 # A daemon killed outright leaves a stale mount: commands say so, and
 # wheelfs umount clears it.
 mnt "$V"
