@@ -402,13 +402,14 @@ static int check_record(struct wfs_ingest *ing, const char *di,
 
 /* Resolve a symlink inside the wheel, following symlinks it passes through
  * (as the kernel would), and refuse it if it ever climbs above the root.
- * Components that do not exist are taken lexically. */
+ * A name the wheel does not have may be a symlink of another wheel or of
+ * the upper layer once installed, so ".." after one is refused too. */
 static int check_symlink(struct wfs_ingest *ing, const struct wfs_went *link)
 {
 	struct wfs_buf cur = { 0 }, rest = { 0 }, tmp = { 0 };
 	const char *slash = strrchr(link->path, '/');
 	size_t pos = 0;
-	int hops = 0, rc = 0;
+	int hops = 0, rc = 0, unknown = 0;
 
 	if ((slash &&
 	     wfs_buf_append(&cur, link->path, (size_t)(slash - link->path))) ||
@@ -430,6 +431,13 @@ static int check_symlink(struct wfs_ingest *ing, const struct wfs_went *link)
 			if (!cur.len) {
 				rc = wfs_ing_err(ing, -EINVAL, link->path,
 						 "symlink escapes the wheel");
+				goto out;
+			}
+			if (unknown) {
+				rc = wfs_ing_err(
+					ing, -EINVAL, link->path,
+					"symlink target climbs out of a "
+					"name the wheel does not have");
 				goto out;
 			}
 			up = memrchr(cur.data, '/', cur.len);
@@ -470,6 +478,8 @@ static int check_symlink(struct wfs_ingest *ing, const struct wfs_went *link)
 			pos = 0;
 		} else if (e && !S_ISDIR(e->mode)) {
 			break; /* anything further fails with ENOTDIR */
+		} else if (!e) {
+			unknown = 1;
 		}
 	}
 out:
@@ -602,9 +612,20 @@ int wfs_ingest_finish(struct wfs_ingest *ing, const struct wfs_wheel_name *wn,
 		rc = wfs_ing_err(ing, -EBADMSG, path, "missing");
 		goto out;
 	}
-	for (size_t i = 0; i < ing->n && !rc; i++)
-		if (S_ISLNK(ing->ents[i].mode))
-			rc = check_symlink(ing, &ing->ents[i]);
+	for (size_t i = 0; i < ing->n && !rc; i++) {
+		const struct wfs_went *l = &ing->ents[i];
+		size_t stem = strlen(di) - 10; /* without ".dist-info" */
+		if (!S_ISLNK(l->mode))
+			continue;
+		/* Installed elsewhere (bin/, include/, the venv's root):
+		 * where its target would lead is not the wheel's to say. */
+		if (!strncmp(l->path, di, stem) &&
+		    !strncmp(l->path + stem, ".data/", 6))
+			rc = wfs_ing_err(ing, -EINVAL, l->path,
+					 "symlink in the .data directory");
+		else
+			rc = check_symlink(ing, l);
+	}
 	if (rc || (rc = check_record(ing, di, e)))
 		goto out;
 

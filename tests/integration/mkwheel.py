@@ -46,6 +46,11 @@ A broken wheel (one defect per kind, everything else valid):
                     written raw into the local and central headers
     duplicate       two entries named "demo/dup.py" (same content)
     symlink-escape  a symlink entry "demo/link" -> "../../etc/passwd"
+    symlink-unknown a symlink "demo/link" -> "d/d/../../../x": ".." after
+                    a name the wheel does not have (another wheel's
+                    symlink, once installed, could make it climb out)
+    symlink-data    a symlink "demo-1.0.data/scripts/evil" -> "../x" in
+                    the .data directory (installed into bin/)
     encrypted       "demo/__init__.py" with the encryption flag (bit 0) set
                     in the local and central headers
     size-mismatch   "demo/core.py" declares 10 bytes, inflates to more
@@ -90,6 +95,7 @@ DATE_TIME = (2020, 1, 1, 0, 0, 0)
 
 HOSTILE_KINDS = [
     "dotdot", "absolute", "backslash", "nul", "duplicate", "symlink-escape",
+    "symlink-unknown", "symlink-data",
     "encrypted", "size-mismatch", "bomb", "oversize", "corrupt-deflate",
     "record-hash", "record-size", "record-missing", "record-extra",
     "no-record", "no-distinfo", "wrong-distinfo", "two-distinfo",
@@ -385,6 +391,11 @@ def build(a):
         members.append(Member("demo/dup.py", "dup = 1\n", in_record=False))
     elif hostile == "symlink-escape":
         members.append(Member("demo/link", "../../etc/passwd", kind="symlink"))
+    elif hostile == "symlink-unknown":
+        members.append(Member("demo/link", "d/d/../../../x", kind="symlink"))
+    elif hostile == "symlink-data":
+        members.append(Member("demo-1.0.data/scripts/evil", "../x",
+                              kind="symlink"))
     elif hostile == "bomb":
         members.append(Member("demo/zeros.bin", bytes(20 << 20)))
     elif hostile == "oversize":
