@@ -131,6 +131,13 @@ static int record_push(struct wfs_record *r, size_t *cap,
 int wfs_record_parse(const char *buf, size_t len, const char *what,
 		     struct wfs_record *r, struct wfs_err *err)
 {
+	return wfs_record_parse_max(buf, len, what, SIZE_MAX, r, err);
+}
+
+int wfs_record_parse_max(const char *buf, size_t len, const char *what,
+			 size_t max_rows, struct wfs_record *r,
+			 struct wfs_err *err)
+{
 	struct csv c = { buf, buf + len, what, 1, err };
 	struct wfs_buf f[3] = { { 0 } };
 	size_t cap = 0;
@@ -179,6 +186,13 @@ int wfs_record_parse(const char *buf, size_t len, const char *what,
 			goto fail;
 		}
 		struct wfs_record_row row = { 0 };
+		if (r->n == max_rows) {
+			rc = wfs_errf(err, -EINVAL,
+				      "%s: line %zu: more rows than the wheel "
+				      "has entries",
+				      what, row_line);
+			goto fail;
+		}
 		if (parse_size(f[2].data, &row.size)) {
 			rc = wfs_errf(err, -EINVAL,
 				      "%s: line %zu: invalid size '%s'", what,

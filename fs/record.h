@@ -26,6 +26,11 @@ struct wfs_record {
 /* Parse a RECORD buffer. err names `what` (a file name) and the line. */
 int wfs_record_parse(const char *buf, size_t len, const char *what,
 		     struct wfs_record *r, struct wfs_err *err);
+/* The same, refusing a buffer of more than max_rows rows (a RECORD can
+ * list no more files than its wheel holds: memory stays bounded by that). */
+int wfs_record_parse_max(const char *buf, size_t len, const char *what,
+			 size_t max_rows, struct wfs_record *r,
+			 struct wfs_err *err);
 void wfs_record_free(struct wfs_record *r);
 
 /* Append one CSV row, quoting the path when it needs it. size<0: empty. */

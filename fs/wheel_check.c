@@ -349,7 +349,8 @@ static int check_record(struct wfs_ingest *ing, const char *di,
 
 	if (asprintf(&what, "%s: %s", ing->source, rec->path) < 0)
 		return wfs_ing_err(ing, -ENOMEM, NULL, "out of memory");
-	rc = wfs_record_parse(rec->meta, rec->meta_len, what, &r, ing->err);
+	rc = wfs_record_parse_max(rec->meta, rec->meta_len, what, ing->n + 64,
+				  &r, ing->err);
 	free(what);
 	if (rc)
 		return rc;

@@ -63,6 +63,8 @@ A broken wheel (one defect per kind, everything else valid):
     record-size     RECORD has a wrong size for "demo/core.py"
     record-missing  "demo/core.py" is not listed in RECORD
     record-extra    RECORD lists "demo/ghost.py", which is not in the wheel
+    record-rows     RECORD holds 300,000 rows "a,," (a few MB that would
+                    take hundreds of MB parsed) for a wheel of a few entries
     no-record       the .dist-info directory has no RECORD
     no-distinfo     no .dist-info directory at all
     wrong-distinfo  the .dist-info directory is named for "other"
@@ -98,6 +100,7 @@ HOSTILE_KINDS = [
     "symlink-unknown", "symlink-data",
     "encrypted", "size-mismatch", "bomb", "oversize", "corrupt-deflate",
     "record-hash", "record-size", "record-missing", "record-extra",
+    "record-rows",
     "no-record", "no-distinfo", "wrong-distinfo", "two-distinfo",
     "wheel-version", "bad-name",
 ]
@@ -428,6 +431,8 @@ def build(a):
         record_path = f"{distinfo}/RECORD"
         if hostile != "no-record":
             text = make_record(members, record_path, record_tweak)
+            if hostile == "record-rows":
+                text += "a,,\n" * 300000
             if hostile == "record-extra":
                 text = text.replace(f"{record_path},,",
                                     f"demo/ghost.py,{record_hash(b'ghost')},5\n"
