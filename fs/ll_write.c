@@ -442,6 +442,15 @@ void wfs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 /* ---- removing names ------------------------------------------------------- */
 
 /* Make sure an open file keeps working once its name is gone. */
+/* Record a whiteout for path before the upper entry there goes (a
+ * whiteout under an upper entry still shows that entry): what was
+ * recorded before goes to *prev, to put back if the upper change fails. */
+static int wo_hide(struct wfs_fs *fs, const char *path, int *prev)
+{
+	*prev = wfs_wo_get(&fs->wo, path);
+	return wfs_wo_set(&fs->wo, path, WFS_WO_WHITEOUT);
+}
+
 static void keep_open(struct wfs_fs *fs, struct wfs_node *n)
 {
 	if (n->nlookup && (n->utype == S_IFREG || !n->utype)) {
@@ -457,7 +466,7 @@ void wfs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct wfs_node *dir, *n;
 	char path[PATH_MAX];
 	const char *nm;
-	int rc, pfd;
+	int rc, pfd, prev = WFS_WO_NONE;
 
 	LOCK(fs);
 	dir = wfs_node_of(fs, parent);
@@ -473,17 +482,22 @@ void wfs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		goto put;
 	}
 	keep_open(fs, n);
+	/* The record before the upper change (wo_hide): had the daemon died
+	 * between the two, the lower file would show again. */
+	if (n->lower >= 0 && (rc = wo_hide(fs, path, &prev)))
+		goto put;
 	if (n->utype) {
 		pfd = rc = wfs_node_upper_parent(fs, n, &nm);
 		if (pfd >= 0) {
 			rc = unlinkat(pfd, nm, 0) < 0 ? -errno : 0;
 			close(pfd);
 		}
-		if (rc)
+		if (rc) {
+			if (n->lower >= 0)
+				(void)wfs_wo_set(&fs->wo, path, prev);
 			goto put;
+		}
 	}
-	if (n->lower >= 0)
-		rc = wfs_wo_set(&fs->wo, path, WFS_WO_WHITEOUT);
 	wfs_node_dir_changed(fs, dir);
 	wfs_node_detach(fs, n);
 	goto out;
@@ -500,7 +514,7 @@ void wfs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct wfs_node *dir, *n;
 	char path[PATH_MAX];
 	const char *nm;
-	int rc, pfd;
+	int rc, pfd, prev = WFS_WO_NONE;
 
 	LOCK(fs);
 	dir = wfs_node_of(fs, parent);
@@ -517,18 +531,23 @@ void wfs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = -ENOTEMPTY;
 	if (rc)
 		goto put;
+	if (n->lower >= 0 && (rc = wo_hide(fs, path, &prev)))
+		goto put;
 	if (n->utype) {
 		pfd = rc = wfs_node_upper_parent(fs, n, &nm);
 		if (pfd >= 0) {
 			rc = unlinkat(pfd, nm, AT_REMOVEDIR) < 0 ? -errno : 0;
 			close(pfd);
 		}
-		if (rc)
+		if (rc) {
+			if (n->lower >= 0)
+				(void)wfs_wo_set(&fs->wo, path, prev);
 			goto put;
+		}
 	}
-	if (n->lower >= 0 || fs->wo.n)
-		rc = wfs_wo_set(&fs->wo, path,
-				n->lower >= 0 ? WFS_WO_WHITEOUT : WFS_WO_NONE);
+	if (n->lower < 0 && fs->wo.n)
+		rc = wfs_wo_set(&fs->wo, path, WFS_WO_NONE);
+	/* Below a whited-out or gone name, records are moot. */
 	if (!rc && fs->wo.n)
 		rc = wfs_wo_clear_under(&fs->wo, path);
 	wfs_node_dir_changed(fs, dir);
@@ -551,6 +570,7 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 	struct wfs_node *dst = *dstp;
 	char p1[PATH_MAX], p2[PATH_MAX];
 	int srcdir = is_dir(fs, src), tree = 0, rc, pfd1, pfd2;
+	int prev = WFS_WO_NONE;
 	long raw;
 
 	if (dst == src)
@@ -589,6 +609,14 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 		close(pfd1);
 		return pfd2;
 	}
+	/* Whiteouts: the old name's lower entry must stay hidden (recorded
+	 * first, see wo_hide); the new name is an upper entry now (opaque if
+	 * a directory over a lower directory). */
+	if (src->lower >= 0 && (rc = wo_hide(fs, p1, &prev))) {
+		close(pfd1);
+		close(pfd2);
+		return rc;
+	}
 	if (flags)
 		rc = renameat2(pfd1, name, pfd2, newname, flags);
 	else
@@ -596,14 +624,12 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 	rc = rc < 0 ? -errno : 0;
 	close(pfd1);
 	close(pfd2);
-	if (rc)
+	if (rc) {
+		if (src->lower >= 0)
+			(void)wfs_wo_set(&fs->wo, p1, prev);
 		return rc;
-	/* Whiteouts: the old name's lower entry must stay hidden; the new
-	 * name is an upper entry now (opaque if a directory over a lower
-	 * directory). */
-	if (src->lower >= 0)
-		rc = wfs_wo_set(&fs->wo, p1, WFS_WO_WHITEOUT);
-	else if (fs->wo.n)
+	}
+	if (src->lower < 0 && fs->wo.n)
 		rc = wfs_wo_set(&fs->wo, p1, WFS_WO_NONE);
 	raw = lower_raw(fs, d2, newname);
 	if (!rc && (fs->wo.n || (srcdir && raw >= 0)))

@@ -195,9 +195,13 @@ static int replay(struct wfs_whiteouts *w, char *buf, size_t len)
 
 	mem_clear(w);
 	w->lines = 0;
+	/* A header cut short (a crash in the first append) is an empty
+	 * journal; the next append cuts it off. */
+	if (len < sizeof(WO_HEADER) - 1 && !memcmp(buf, WO_HEADER, len))
+		return 0;
 	if (len < sizeof(WO_HEADER) - 1 ||
 	    memcmp(buf, WO_HEADER, sizeof(WO_HEADER) - 1))
-		return len ? -EBADMSG : 0;
+		return -EBADMSG;
 	line += sizeof(WO_HEADER) - 1;
 	/* A last line without its newline is a torn append: ignore it. */
 	while (!rc && (nl = memchr(line, '\n', (size_t)(buf + len - line)))) {
@@ -321,7 +325,8 @@ static int compact_locked(struct wfs_whiteouts *w)
 		}
 	if (!rc)
 		rc = wfs_write_atomic(w->dirfd, WFS_WHITEOUTS_FILE, b.data,
-				      b.len, 0644, 0);
+				      b.len, 0644,
+				      1); /* it replaces them all */
 	if (!rc)
 		w->lines = w->n;
 	wfs_buf_free(&b);
@@ -599,9 +604,9 @@ int wfs_upper_copy_file(int pfd, const char *name, int srcfd, uint64_t size,
 					     : 0;
 			}
 		}
-		if (rc)
-			unlinkat(pfd, tmp, 0);
 	}
+	if (rc && tmp[0]) /* a failed copy or rename: no temp file left */
+		unlinkat(pfd, tmp, 0);
 	close(fd);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /* test_upper.c — the whiteout store (upper.h): records survive a reload,
  * a torn last line is ignored, compaction keeps every record, and
  * clearing a directory's records is right even when an append compacts
- * the journal half-way through (a use-after-free once). */
+ * the journal half-way through (a use-after-free once); a header cut
+ * short reads as an empty journal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -140,6 +141,33 @@ static void test_clear_under_compacts(int dirfd)
 	wfs_wo_free(&w);
 }
 
+/* A header cut short (a crash in the first append) is an empty journal,
+ * which the next append repairs. */
+static void test_torn_header(int dirfd)
+{
+	struct wfs_whiteouts w, r;
+	int fd;
+
+	CHECK(unlinkat(dirfd, WFS_WHITEOUTS_FILE, 0) == 0);
+	fd = openat(dirfd, WFS_WHITEOUTS_FILE, O_WRONLY | O_CREAT, 0644);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "wheelfs-whi", 11) == 11);
+	close(fd);
+	CHECK(wfs_wo_load(&w, dirfd, 0) == 0);
+	CHECK(count_records(&w) == 0);
+	CHECK(wfs_wo_set(&w, "a", WFS_WO_WHITEOUT) == 0);
+	CHECK(wfs_wo_load(&r, dirfd, 1) == 0);
+	CHECK(wfs_wo_get(&r, "a") == WFS_WO_WHITEOUT && count_records(&r) == 1);
+	wfs_wo_free(&r);
+	wfs_wo_free(&w);
+	/* Anything else that is not a journal is still refused. */
+	fd = openat(dirfd, WFS_WHITEOUTS_FILE, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "garbage\n", 8) == 8);
+	close(fd);
+	CHECK(wfs_wo_load(&w, dirfd, 1) == -EBADMSG);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/wfs-test-upper-XXXXXX";
@@ -152,6 +180,7 @@ int main(void)
 	CHECK(dirfd >= 0);
 	test_roundtrip(dirfd);
 	test_clear_under_compacts(dirfd);
+	test_torn_header(dirfd);
 	close(dirfd);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
 	CHECK(system(cmd) == 0);
