@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,7 +235,9 @@ static void follow_request(struct follow *f, const struct fuse_buf *buf,
 			f->until = now_us() + BACKOFF_US;
 		}
 	}
-	if (++f->runs < 2 || (f->until && now_us() < f->until))
+	if (f->runs < INT32_MAX)
+		f->runs++;
+	if (f->runs < 2 || (f->until && now_us() < f->until))
 		return;
 	/* Pinned, look again (0.8 us) only now and then, and when a burst
 	 * starts: the caller rarely moves while the two take turns. */
@@ -263,6 +266,7 @@ static void follow_request(struct follow *f, const struct fuse_buf *buf,
 int wfs_loop_run(struct fuse_session *se, unsigned spin_us, int follow)
 {
 	struct fuse_buf buf = { 0 };
+	sigset_t block, waiting;
 	struct follow f;
 	int fd = fuse_session_fd(se), rc = 0, flags;
 	int64_t last;
@@ -273,6 +277,14 @@ int wfs_loop_run(struct fuse_session *se, unsigned spin_us, int follow)
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return fuse_session_loop(se);
 	follow_init(&f, follow);
+	/* The session's signals (fuse_set_signal_handlers) are taken only
+	 * while waiting in ppoll: one that came between the check of
+	 * fuse_session_exited and the wait would wait for a request. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &waiting);
 	last = now_us();
 	while (!fuse_session_exited(se)) {
 		int res = fuse_session_receive_buf(se, &buf);
@@ -288,7 +300,8 @@ int wfs_loop_run(struct fuse_session *se, unsigned spin_us, int follow)
 			 * not at SCHED_IDLE. */
 			wake_normal(&f);
 			f.recheck = 1;
-			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+			if (ppoll(&p, 1, NULL, &waiting) < 0 &&
+			    errno != EINTR) {
 				rc = -errno;
 				break;
 			}
@@ -305,6 +318,7 @@ int wfs_loop_run(struct fuse_session *se, unsigned spin_us, int follow)
 		fuse_session_process_buf(se, &buf);
 		last = now_us();
 	}
+	pthread_sigmask(SIG_SETMASK, &waiting, NULL);
 	follow_fini(&f);
 	free(buf.mem);
 	fuse_session_reset(se);

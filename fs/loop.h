@@ -16,19 +16,21 @@
  *           the reply wakes the caller where it slept, since the scheduler
  *           counts a CPU running only SCHED_IDLE work as idle (without
  *           that it would move the caller to the other, sleeping CPU).  A
- *           request from another thread, or going to sleep in poll(2),
- *           unpins the loop and puts it back to SCHED_OTHER, so it never
- *           sleeps at SCHED_IDLE.  If the loop finds it waited for its CPU
+ *           request from another thread unpins the loop; going to
+ *           sleep in ppoll(2) puts it back to SCHED_OTHER but leaves it
+ *           pinned, to be woken beside the caller, so it never sleeps at
+ *           SCHED_IDLE.  If the loop finds it waited for its CPU
  *           longer than the caller ran (something else took the CPU), it
  *           stops following for a second.  Following needs at least two
  *           CPUs and a thread that may leave SCHED_IDLE again (root, or
  *           RLIMIT_NICE).
  *   spin    when not pinned, after a request the loop keeps polling the
  *           device, non-blocking, for spin_us microseconds before it
- *           sleeps in poll(2).
+ *           sleeps in ppoll(2).
  *
  * With neither, this is fuse_session_loop().  Signals end the loop
- * (fuse_set_signal_handlers), and so does unmounting.  Returns 0, or
+ * (fuse_set_signal_handlers; SIGHUP, SIGINT and SIGTERM are taken only in
+ * ppoll, so none is missed), and so does unmounting.  Returns 0, or
  * −errno.
  */
 #ifndef WFS_LOOP_H
