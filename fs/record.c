@@ -194,9 +194,15 @@ int wfs_record_parse_max(const char *buf, size_t len, const char *what,
 			goto fail;
 		}
 		if (parse_size(f[2].data, &row.size)) {
+			/* Not echoed when it holds control bytes (a newline
+			 * would split the one-line error). */
+			int shown = 1;
+			for (const char *q = f[2].data; *q; q++)
+				shown &=
+					(unsigned char)*q >= 0x20 && *q != 0x7f;
 			rc = wfs_errf(err, -EINVAL,
 				      "%s: line %zu: invalid size '%s'", what,
-				      row_line, f[2].data);
+				      row_line, shown ? f[2].data : "?");
 			goto fail;
 		}
 		row.path = strdup(f[0].data);

@@ -135,6 +135,7 @@ static int parse_version(const char *v, int *major, int *minor)
 static int wheel_header(struct wfs_ingest *ing, const char *entry, size_t line,
 			const char *key, const char *v, struct wheel_info *wi)
 {
+	char disp[128];
 	int rc;
 
 	if (!strcasecmp(key, "Wheel-Version")) {
@@ -145,7 +146,7 @@ static int wheel_header(struct wfs_ingest *ing, const char *entry, size_t line,
 			return wfs_ing_err(
 				ing, -EINVAL, entry,
 				"line %zu: invalid Wheel-Version '%s'", line,
-				v);
+				wfs_ing_disp(v, disp, sizeof(disp)));
 		wi->have_version = 1;
 	} else if (!strcasecmp(key, "Root-Is-Purelib")) {
 		if (wi->have_purelib)
@@ -166,7 +167,7 @@ static int wheel_header(struct wfs_ingest *ing, const char *entry, size_t line,
 		if (rc)
 			return wfs_ing_err(ing, rc, entry,
 					   "line %zu: invalid Tag '%s'", line,
-					   v);
+					   wfs_ing_disp(v, disp, sizeof(disp)));
 	} else if (!strcasecmp(key, "Build")) {
 		if (!*v || strlen(v) >= sizeof(wi->build) || *v < '0' ||
 		    *v > '9' ||
@@ -175,7 +176,7 @@ static int wheel_header(struct wfs_ingest *ing, const char *entry, size_t line,
 			    strlen(v))
 			return wfs_ing_err(ing, -EINVAL, entry,
 					   "line %zu: invalid Build '%s'", line,
-					   v);
+					   wfs_ing_disp(v, disp, sizeof(disp)));
 		strcpy(wi->build, v);
 	}
 	return 0;

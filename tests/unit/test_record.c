@@ -125,6 +125,23 @@ int main(void)
 	BAD("\"a\nb\",,1\nbad\n", 3);	     /* line of a multi-line row */
 	BAD("a,,1\n\0,,\n", 2);		     /* NUL byte */
 	BAD(",sha256=x,1\n", 1);	     /* empty path */
+	BAD("a,,\"1\n\0332\"\n", 1);	     /* not echoed: one line */
+	{
+		const char *t = "a,,\"1\n\0332\"\n";
+		struct wfs_err e = { { 0 } };
+		CHECK(wfs_record_parse(t, strlen(t), "R", &r, &e) == -EINVAL);
+		CHECK(!strchr(e.msg, '\n') && !strchr(e.msg, '\033'));
+	}
+	/* A cap on rows: refused once more are found. */
+	{
+		const char *t = "a,,\nb,,\nc,,\n";
+		struct wfs_err e = { { 0 } };
+		CHECK(wfs_record_parse_max(t, strlen(t), "R", 3, &r, &e) == 0);
+		wfs_record_free(&r);
+		CHECK(wfs_record_parse_max(t, strlen(t), "R", 2, &r, &e) ==
+		      -EINVAL);
+		CHECK(strstr(e.msg, "R: line 3: more rows") != NULL);
+	}
 
 	CHECK_DONE();
 }
