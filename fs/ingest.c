@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,14 +89,16 @@ static int run_pool(struct wfs_cache *c, struct wfs_ingest_item *items,
 
 #define INDEX_DIR "wheels"
 
-/* XXH3-128 of basename, '\0' and the file's bytes.  -EISDIR for a
+/* XXH3-128 of basename, '\0' and the file's bytes (read, not mapped: a
+ * file truncated meanwhile must not kill us with SIGBUS).  -EISDIR for a
  * directory source. */
 static int wheel_key(const char *source, struct wfs_digest *key)
 {
 	const char *base = strrchr(source, '/');
 	struct wfs_hasher *h;
 	struct stat st;
-	void *map = NULL;
+	char *buf;
+	ssize_t n;
 	int fd, rc = 0;
 
 	base = base ? base + 1 : source;
@@ -109,28 +110,27 @@ static int wheel_key(const char *source, struct wfs_digest *key)
 		close(fd);
 		return rc;
 	}
-	if (st.st_size > 0) {
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-			   0);
-		if (map == MAP_FAILED) {
-			rc = -errno;
-			close(fd);
-			return rc;
-		}
-	}
-	close(fd);
 	h = wfs_hasher_new(0);
-	if (!h) {
+	buf = malloc(1 << 20);
+	if (!h || !buf) {
 		rc = -ENOMEM;
-	} else {
-		wfs_hasher_update(h, base, strlen(base) + 1);
-		if (map)
-			wfs_hasher_update(h, map, (size_t)st.st_size);
-		wfs_hasher_final(h, key, NULL);
-		wfs_hasher_free(h);
+		goto out;
 	}
-	if (map)
-		munmap(map, (size_t)st.st_size);
+	wfs_hasher_update(h, base, strlen(base) + 1);
+	while ((n = read(fd, buf, 1 << 20)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			goto out;
+		}
+		wfs_hasher_update(h, buf, (size_t)n);
+	}
+	wfs_hasher_final(h, key, NULL);
+out:
+	free(buf);
+	wfs_hasher_free(h);
+	close(fd);
 	return rc;
 }
 
@@ -243,8 +243,13 @@ int wfs_ingest_many(struct wfs_cache *c, struct wfs_ingest_item *items,
 		rc = run_pool(c, miss, nmiss, jobs, opts, progress, arg);
 	for (size_t m = 0; m < nmiss; m++) {
 		size_t i = from[m];
+		struct wfs_digest again;
 		items[i] = miss[m];
-		if (!items[i].rc && haskey[i])
+		/* Only if the file is still what was hashed: one replaced
+		 * meanwhile must not map its old bytes to the new tree. */
+		if (!items[i].rc && haskey[i] &&
+		    !wheel_key(items[i].source, &again) &&
+		    wfs_digest_equal(&again, &keys[i]))
 			remember(c, idxfd, &keys[i], &items[i].res.tree);
 	}
 	if (idxfd >= 0)
