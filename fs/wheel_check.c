@@ -573,6 +573,19 @@ int wfs_ingest_finish(struct wfs_ingest *ing, const struct wfs_wheel_name *wn,
 		}
 		strcpy(name, wn->name);
 		strcpy(version, wn->version);
+	} else {
+		/* An unpacked wheel has no file name to check: hold its
+		 * name and version to a wheel file name's rules. */
+		struct wfs_wheel_name fake;
+		char fn[300];
+		snprintf(fn, sizeof(fn), "%s-%s-py3-none-any.whl", name,
+			 version);
+		if (wfs_wheel_name_parse(fn, &fake)) {
+			rc = wfs_ing_err(ing, -EINVAL, di,
+					 "not a valid {name}-{version} "
+					 "(as in a wheel file name)");
+			goto out;
+		}
 	}
 
 	if (asprintf(&path, "%s/WHEEL", di) < 0) {

@@ -33,6 +33,15 @@ expect_fail_match 'notawheel: not an unpacked wheel: no <name>-<version>\.dist-i
 	"$WHEELFS" add "$C" "$T/notawheel"
 echo "not a wheel dir: $(cat "$LAST_ERR")"
 
+# An unpacked wheel whose .dist-info name is no {name}-{version}.
+mkdir -p "$T/dotdot/..-1.0.dist-info"
+printf 'Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n' \
+	>"$T/dotdot/..-1.0.dist-info/WHEEL"
+printf '..-1.0.dist-info/WHEEL,,\n..-1.0.dist-info/RECORD,,\n' \
+	>"$T/dotdot/..-1.0.dist-info/RECORD"
+expect_fail_match 'dotdot: \.\.-1\.0\.dist-info: not a valid \{name\}-\{version\}' \
+	"$WHEELFS" add "$C" "$T/dotdot"
+
 # No cache, no source: a usage error.
 expect_fail_match '.' "$WHEELFS" add
 echo "no arguments: $(head -n1 "$LAST_ERR")"
