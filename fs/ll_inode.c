@@ -314,9 +314,13 @@ int wfs_node_resolve(struct wfs_fs *fs, struct wfs_node *dir, const char *name,
 	lower = wfs_node_lower_child(fs, dir, name, path);
 	if (!utype && lower < 0)
 		return -ENOENT;
+	/* An upper file with more links is a cache blob's (pin --mode
+	 * hardlink), shared by every name with that content and replaced
+	 * by a private copy at the first write: its number is no name's. */
 	n = node_new(fs, dir, name,
-		     utype ? wfs_upper_ino(ust.st_ino)
-			   : wfs_path_ino(path, (size_t)plen));
+		     utype && !(S_ISREG(utype) && ust.st_nlink > 1)
+			     ? wfs_upper_ino(ust.st_ino)
+			     : wfs_path_ino(path, (size_t)plen));
 	if (!n)
 		return -ENOMEM;
 	n->utype = utype;

@@ -15,15 +15,27 @@ C=$T/cache
 demo=$(mkwheel --out "$T/w" --name demo --version 1.0 \
 	--file demo/__init__.py='X = 1' --file demo/a.py='A = 1' \
 	--file demo/b.py='B = 1' --file demo/c.py='C = 1' --file demo/d.py='D = 1' \
-	--file demo/e.py='E = 1')
+	--file demo/e.py='E = 1' --file demo/same1.py='S = 1' --file demo/same2.py='S = 1')
 pin_venv "$C" "$T/v" "$demo"
 L=$T/v/lib
 S=python$PYVER/site-packages
 pin_mount "$C" "$L"
 run_ok "$WHEELFS" pin --mode hardlink "$L"
-grep -Eq '^pinned 8 files \(0 reflinked, 8 hardlinked' "$LAST_OUT" || fail "unexpected summary: $(cat "$LAST_OUT")"
+grep -Eq '^pinned 10 files \(0 reflinked, 10 hardlinked' "$LAST_OUT" || fail "unexpected summary: $(cat "$LAST_OUT")"
 blobs=()
 for f in __init__ a b c d; do blobs+=("$(blob_of "$L/$S/demo/$f.py" "$C")"); done
+
+# Two files of the same content share one blob inode underneath; through
+# the mount they are two files, before and after one is written.
+run_ok "$PY" - "$L/$S/demo/same1.py" "$L/$S/demo/same2.py" <<'PYEOF'
+import os, sys
+a, b = sys.argv[1:3]
+assert not os.path.samefile(a, b), "two names, one st_ino"
+with open(a, "a") as f:
+    f.write("# edited\n")
+assert not os.path.samefile(a, b), "two files, one st_ino after a write"
+assert open(b).read() == "S = 1", open(b).read()
+PYEOF
 
 # write in place, truncate, chmod, touch, append — all through the mount
 run_ok "$PY" -c "
