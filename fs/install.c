@@ -83,6 +83,51 @@ static void report(const struct ctx *x, const char *fmt, ...)
 	x->o->report(line, x->o->report_arg);
 }
 
+/* Drop from cand the paths outside site-packages that the RECORD of a
+ * distribution of the view other than t's lists: with no RECORD of its
+ * own (a rerun after a crash), t's plan may name a file that
+ * --force-overwrite gave to another distribution since. */
+static int drop_claimed(struct ctx *x, const struct wfs_tree *t,
+			struct wfs_strset *cand)
+{
+	struct wfs_strset others = { 0 };
+	char vp[WFS_VPATH_MAX];
+	size_t kept = 0;
+	int rc = 0;
+
+	for (size_t k = 0; k < x->view->n && !rc; k++) {
+		struct wfs_record rec = { 0 };
+		struct wfs_tree ot;
+		if (wfs_digest_equal(&x->view->dists[k].tree, &t->id) ||
+		    wfs_tree_load(x->c, &x->view->dists[k].tree, &ot, NULL))
+			continue; /* t itself, or a tree gone: nothing to keep */
+		rc = wfs_venv_record_read(
+			x->v, wfs_tree_str(&ot, ot.hdr->distinfo_off), &rec);
+		wfs_tree_free(&ot);
+		if (rc) {
+			rc = rc == -ENOENT || rc == -EINVAL ? 0 : rc;
+			continue;
+		}
+		for (size_t i = 0; !rc && i < rec.n; i++)
+			if (!wfs_record_target(x->site_v, rec.rows[i].path, vp,
+					       sizeof(vp)) &&
+			    !wfs_in_site(x->site_v, vp))
+				rc = wfs_ss_add(&others, vp);
+		wfs_record_free(&rec);
+	}
+	wfs_ss_sort(&others);
+	for (size_t i = 0; !rc && i < cand->n; i++) {
+		if (wfs_sorted_has(others.v, others.n, cand->v[i]))
+			free(cand->v[i]);
+		else
+			cand->v[kept++] = cand->v[i];
+	}
+	if (!rc)
+		cand->n = kept;
+	wfs_ss_free(&others);
+	return rc;
+}
+
 /* What removing an installed tree `t` means: its venv RECORD (else the
  * plan it would have had), its upper dist-info files, the upper copies and
  * __pycache__ of its files.  keep (sorted): paths its replacement writes,
@@ -111,6 +156,8 @@ static int plan_removal(struct ctx *x, struct dist *d, const struct wfs_tree *t,
 			rc = wfs_ss_add(&cand, tmp.f[i].path);
 		for (size_t i = 0; have_plan && !rc && i < tmp.nv; i++)
 			rc = wfs_ss_add(&inside, tmp.vpaths[i]);
+		if (!rc)
+			rc = drop_claimed(x, t, &cand);
 	} else if (rc) {
 		rc = wfs_errf(x->err, rc, "%s/%s/%s/RECORD: %s", x->v->lib,
 			      x->v->site, di, strerror(-rc));

@@ -4,7 +4,8 @@
 #     --force-overwrite (the view cannot hold both); nothing written;
 #   a real file (a bin/ launcher): refused naming both; with
 #     --force-overwrite the later one wins and the earlier one's RECORD drops
-#     the path, so uninstalling the earlier one leaves the file alone;
+#     the path, so uninstalling the earlier one leaves the file alone (also
+#     when its RECORD is gone: a rerun after a crash);
 #   two versions of one distribution in one command: refused.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/install_lib.sh"
@@ -43,8 +44,13 @@ run_ok "$WHEELFS" install --cache "$T/cache" --force-overwrite "$V" "$delta"
 grep -q '^from delta import main' "$V/bin/tool" || fail "bin/tool is not delta's"
 grep -q 'bin/tool' "$V/lib/$site/gamma-1.0.dist-info/RECORD" && fail "gamma's RECORD still lists bin/tool"
 grep -q '^\.\./\.\./\.\./bin/tool,' "$V/lib/$site/delta-1.0.dist-info/RECORD" || fail "delta's RECORD does not list bin/tool"
+# An uninstall of gamma killed after it removed gamma's RECORD (which goes
+# last) and before the view changed: the rerun, with no RECORD to go by,
+# must still leave delta's bin/tool alone.
+rm "$V/lib/$site/gamma-1.0.dist-info/RECORD"
 run_ok "$WHEELFS" uninstall "$V" gamma
 [[ -f $V/bin/tool ]] || fail "uninstalling gamma removed delta's bin/tool"
+grep -q '^from delta import main' "$V/bin/tool" || fail "bin/tool is not delta's any more"
 run_ok "$WHEELFS" uninstall "$V" delta
 [[ ! -e $V/bin/tool ]] || fail "uninstalling delta left bin/tool"
 
