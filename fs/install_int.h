@@ -40,6 +40,7 @@ struct wfs_pfile {
 			   * wheel's RECORD row is used) */
 	int64_t size;
 	int dropped; /* lost to another distribution */
+	size_t seq;  /* order of planning: ties sort by it */
 };
 
 struct wfs_plan {

@@ -86,7 +86,7 @@ static struct wfs_pfile *pf_add(struct wfs_plan *p, const char *path,
 	}
 	f->kind = kind;
 	f->mode = mode;
-	p->n++;
+	f->seq = p->n++;
 	return f;
 }
 
@@ -198,7 +198,8 @@ static int cmp_pf_path(const void *a, const void *b)
 {
 	const struct wfs_pfile *x = a, *y = b;
 	int c = strcmp(x->path, y->path);
-	return c ? c : (x < y ? -1 : 1);
+	/* Same path: in the order they were planned (the last one wins). */
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 static int read_meta(struct wfs_plan *p, struct wfs_cache *c, const char *rel,
