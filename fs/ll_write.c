@@ -444,11 +444,36 @@ void wfs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 /* Make sure an open file keeps working once its name is gone. */
 /* Record a whiteout for path before the upper entry there goes (a
  * whiteout under an upper entry still shows that entry): what was
- * recorded before goes to *prev, to put back if the upper change fails. */
+ * recorded before goes to *prev, to put back if the upper change fails.
+ * Else, had the daemon died between the two, the lower entry would show
+ * again. */
 static int wo_hide(struct wfs_fs *fs, const char *path, int *prev)
 {
 	*prev = wfs_wo_get(&fs->wo, path);
 	return wfs_wo_set(&fs->wo, path, WFS_WO_WHITEOUT);
+}
+
+/* Remove name n (at path) for unlink (at_flags 0) and rmdir
+ * (AT_REMOVEDIR): its lower entry whited out first, then its upper entry
+ * removed; nothing changed when that fails. */
+static int remove_name(struct wfs_fs *fs, struct wfs_node *n, const char *path,
+		       int at_flags)
+{
+	const char *nm;
+	int rc = 0, pfd, prev = WFS_WO_NONE;
+
+	if (n->lower >= 0 && (rc = wo_hide(fs, path, &prev)))
+		return rc;
+	if (n->utype) {
+		pfd = rc = wfs_node_upper_parent(fs, n, &nm);
+		if (pfd >= 0) {
+			rc = unlinkat(pfd, nm, at_flags) < 0 ? -errno : 0;
+			close(pfd);
+		}
+		if (rc && n->lower >= 0)
+			(void)wfs_wo_set(&fs->wo, path, prev);
+	}
+	return rc;
 }
 
 static void keep_open(struct wfs_fs *fs, struct wfs_node *n)
@@ -465,8 +490,7 @@ void wfs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct wfs_fs *fs = wfs_req_fs(req);
 	struct wfs_node *dir, *n;
 	char path[PATH_MAX];
-	const char *nm;
-	int rc, pfd, prev = WFS_WO_NONE;
+	int rc;
 
 	LOCK(fs);
 	dir = wfs_node_of(fs, parent);
@@ -482,22 +506,8 @@ void wfs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		goto put;
 	}
 	keep_open(fs, n);
-	/* The record before the upper change (wo_hide): had the daemon died
-	 * between the two, the lower file would show again. */
-	if (n->lower >= 0 && (rc = wo_hide(fs, path, &prev)))
+	if ((rc = remove_name(fs, n, path, 0)))
 		goto put;
-	if (n->utype) {
-		pfd = rc = wfs_node_upper_parent(fs, n, &nm);
-		if (pfd >= 0) {
-			rc = unlinkat(pfd, nm, 0) < 0 ? -errno : 0;
-			close(pfd);
-		}
-		if (rc) {
-			if (n->lower >= 0)
-				(void)wfs_wo_set(&fs->wo, path, prev);
-			goto put;
-		}
-	}
 	wfs_node_dir_changed(fs, dir);
 	wfs_node_detach(fs, n);
 	goto out;
@@ -513,8 +523,7 @@ void wfs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct wfs_fs *fs = wfs_req_fs(req);
 	struct wfs_node *dir, *n;
 	char path[PATH_MAX];
-	const char *nm;
-	int rc, pfd, prev = WFS_WO_NONE;
+	int rc;
 
 	LOCK(fs);
 	dir = wfs_node_of(fs, parent);
@@ -529,22 +538,8 @@ void wfs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 			     : 0;
 	else if (!rc)
 		rc = -ENOTEMPTY;
-	if (rc)
+	if (rc || (rc = remove_name(fs, n, path, AT_REMOVEDIR)))
 		goto put;
-	if (n->lower >= 0 && (rc = wo_hide(fs, path, &prev)))
-		goto put;
-	if (n->utype) {
-		pfd = rc = wfs_node_upper_parent(fs, n, &nm);
-		if (pfd >= 0) {
-			rc = unlinkat(pfd, nm, AT_REMOVEDIR) < 0 ? -errno : 0;
-			close(pfd);
-		}
-		if (rc) {
-			if (n->lower >= 0)
-				(void)wfs_wo_set(&fs->wo, path, prev);
-			goto put;
-		}
-	}
 	if (n->lower < 0 && fs->wo.n)
 		rc = wfs_wo_set(&fs->wo, path, WFS_WO_NONE);
 	/* Below a whited-out or gone name, records are moot. */
