@@ -18,6 +18,7 @@ struct wfs_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv, struct wfs_config *cfg);
 	const char *usage; /* one line, after "wheelfs " */
+	const char *man;   /* the page that documents it */
 };
 
 int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg);
@@ -36,6 +37,8 @@ int wfs_cmd_umount(int argc, char **argv, struct wfs_config *cfg);
 int wfs_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the subcommand's usage line on stderr; returns WFS_EXIT_USAGE. */
 int wfs_usage(const char *cmd);
+/* -j N of cmd into *jobs (0..1024); else a message and wfs_usage(cmd). */
+int wfs_parse_jobs(const char *cmd, const char *s, int *jobs);
 
 /* Callbacks for fs/ reporting hooks: a warning ("wheelfs: warning: ..."
  * on stderr), a line of output (stdout), a problem ("wheelfs: ..." on

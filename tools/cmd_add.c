@@ -46,7 +46,8 @@ int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg)
 	while ((opt = getopt_long(argc, argv, "+j:qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
-			jobs = atoi(optarg);
+			if (wfs_parse_jobs("add", optarg, &jobs))
+				return WFS_EXIT_USAGE;
 			break;
 		case 'q':
 			quiet = 1;

@@ -49,7 +49,8 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 			opts.force_overwrite = 1;
 			break;
 		case 'j':
-			jobs = atoi(optarg);
+			if (wfs_parse_jobs("install", optarg, &jobs))
+				return WFS_EXIT_USAGE;
 			break;
 		case 'q':
 			opts.report = NULL;

@@ -24,8 +24,7 @@ int wfs_cmd_mount(int argc, char **argv, struct wfs_config *cfg)
 
 	wfs_mount_opts_init(&o);
 	o.threads = cfg->mount_threads;
-	if (cfg->mount_timeout > 0)
-		o.timeout = cfg->mount_timeout;
+	o.timeout = cfg->mount_timeout; /* 86400 unless configured */
 	while ((opt = getopt_long(argc, argv, "+fo:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':

@@ -57,7 +57,8 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 			o.strict = 1;
 			break;
 		case 'j':
-			o.threads = atoi(optarg);
+			if (wfs_parse_jobs("pin", optarg, &o.threads))
+				return WFS_EXIT_USAGE;
 			break;
 		case 'q':
 			quiet = 1;

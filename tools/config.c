@@ -143,7 +143,9 @@ int wfs_config_load(struct wfs_config *cfg)
 	}
 	f = fopen(file, "r");
 	if (!f) {
-		rc = errno == ENOENT && !getenv("WHEELFS_CONFIG") ? 0 : -errno;
+		const char *named = getenv("WHEELFS_CONFIG");
+		/* Only a file named in WHEELFS_CONFIG must exist. */
+		rc = errno == ENOENT && !(named && *named) ? 0 : -errno;
 		if (rc)
 			fprintf(stderr, "wheelfs: %s: %s\n", file,
 				strerror(-rc));

@@ -42,6 +42,16 @@ printf '..-1.0.dist-info/WHEEL,,\n..-1.0.dist-info/RECORD,,\n' \
 expect_fail_match 'dotdot: \.\.-1\.0\.dist-info: not a valid \{name\}-\{version\}' \
 	"$WHEELFS" add "$C" "$T/dotdot"
 
+# Help on standard output with status 0, for every command, even with a
+# broken configuration; a bad -j is a usage error.
+for cmd in add ls verify gc install uninstall show adopt pin mount umount; do
+	run_ok env WHEELFS_CONFIG=/nonexistent/wheelfs.conf "$WHEELFS" "$cmd" --help
+	grep -q "^usage: wheelfs $cmd " "$LAST_OUT" || fail "$cmd --help: $(cat "$LAST_OUT")"
+	grep -q "^See wheelfs" "$LAST_OUT" || fail "$cmd --help names no page"
+done
+expect_fail_match '-j foo: not a number of jobs' "$WHEELFS" add -j foo "$C" "$T/x.whl"
+[[ $LAST_RC == 2 ]] || fail "add -j foo: exit status $LAST_RC, not 2"
+
 # No cache, no source: a usage error.
 expect_fail_match '.' "$WHEELFS" add
 echo "no arguments: $(head -n1 "$LAST_ERR")"
