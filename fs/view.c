@@ -296,6 +296,15 @@ long wfs_composed_find(const struct wfs_composed *cv, const char *path)
 	return -1;
 }
 
+/* Two tree entries that are the same regular file: content, size and
+ * mode. */
+static int same_file(const struct wfs_tree_ent *a, const struct wfs_tree_ent *b)
+{
+	return a && b && S_ISREG(a->mode) && a->mode == b->mode &&
+	       a->size == b->size &&
+	       !memcmp(a->digest, b->digest, sizeof(a->digest));
+}
+
 static const char *dist_name(const struct wfs_view *v, uint32_t d)
 {
 	return d == UINT32_MAX ? "the view" : v->dists[d].name;
@@ -502,6 +511,11 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 				}
 				continue;
 			}
+			/* The same file from both (a pkgutil-style namespace
+			 * __init__.py that several distributions ship): one
+			 * serves, and it stays while either is installed. */
+			if (same_file(prev->ent, sorted[i].ent))
+				continue;
 			rc = wfs_errf(err, -EEXIST,
 				      "%s: claimed by both %s and %s", p,
 				      dist_name(v, prev->dist),

@@ -6,6 +6,7 @@
 #     --force-overwrite the later one wins and the earlier one's RECORD drops
 #     the path, so uninstalling the earlier one leaves the file alone (also
 #     when its RECORD is gone: a rerun after a crash);
+#   the same file (content and mode) from two distributions: no conflict;
 #   two versions of one distribution in one command: refused.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/install_lib.sh"
@@ -59,6 +60,24 @@ expect_fail_match "bin/tool: claimed by both gamma and delta" \
 	"$WHEELFS" install --cache "$T/cache" "$V" "$gamma" "$delta"
 run_ok "$WHEELFS" install --cache "$T/cache" --force-overwrite "$V" "$gamma" "$delta"
 grep -q '^from delta import main' "$V/bin/tool" || fail "the later source did not win"
+
+# The same file from two distributions (a pkgutil-style namespace package's
+# __init__.py): no conflict; it stays while either is installed.
+nsinit=$'__path__ = __import__("pkgutil").extend_path(__path__, __name__)\n'
+nsa=$(mkwheel --out "$T/w" --name nsa --version 1.0 --file "ns/__init__.py=$nsinit" --file ns/a.py=A=1)
+nsb=$(mkwheel --out "$T/w" --name nsb --version 1.0 --file "ns/__init__.py=$nsinit" --file ns/b.py=B=1)
+V2=$T/venv2
+mkvenv "$V2"
+run_ok "$WHEELFS" install --cache "$T/cache" "$V2" "$nsa" "$nsb"
+materialize "$V2" "$T/m1"
+for f in __init__.py a.py b.py; do
+	[[ -f $T/m1/$site/ns/$f ]] || fail "ns/$f missing with nsa and nsb installed"
+done
+run_ok "$WHEELFS" uninstall "$V2" nsa
+materialize "$V2" "$T/m2"
+[[ -f $T/m2/$site/ns/__init__.py && -f $T/m2/$site/ns/b.py ]] ||
+	fail "uninstalling nsa took the namespace's __init__.py from nsb"
+[[ ! -e $T/m2/$site/ns/a.py ]] || fail "nsa's ns/a.py is left"
 
 # Two versions of one distribution at once.
 d1=$(mkwheel --out "$T/w" --name dup --version 1.0 --file dup/__init__.py=)

@@ -14,9 +14,10 @@ static int write_file(int dirfd, const char *path, const char *s)
 	return wfs_write_atomic(dirfd, path, s, strlen(s), 0644, 0);
 }
 
-/* Store a tree with the given regular files (all content "x"). */
-static void store_tree(struct wfs_cache *c, const char *name, const char *ver,
-		       const char **paths, struct wfs_digest *id)
+/* Store a tree with the given regular files (all content `body`). */
+static void store_tree_with(struct wfs_cache *c, const char *name,
+			    const char *ver, const char **paths,
+			    const char *body, struct wfs_digest *id)
 {
 	struct wfs_tree_builder *b = wfs_tree_builder_new();
 	struct wfs_err err = { { 0 } };
@@ -25,8 +26,8 @@ static void store_tree(struct wfs_cache *c, const char *name, const char *ver,
 	void *out;
 	size_t len;
 
-	wfs_digest_buf("x", 1, &d);
-	CHECK(wfs_cache_put_buf(c, &d, "x", 1, NULL) == 0);
+	wfs_digest_buf(body, 1, &d);
+	CHECK(wfs_cache_put_buf(c, &d, body, 1, NULL) == 0);
 	for (; *paths; paths++)
 		CHECK(wfs_tree_builder_add(b, *paths, S_IFREG | 0644, 1, 7, 0,
 					   &d, NULL) == 0);
@@ -36,6 +37,12 @@ static void store_tree(struct wfs_cache *c, const char *name, const char *ver,
 	CHECK(wfs_tree_store(c, out, len, id) == 0);
 	free(out);
 	wfs_tree_builder_free(b);
+}
+
+static void store_tree(struct wfs_cache *c, const char *name, const char *ver,
+		       const char **paths, struct wfs_digest *id)
+{
+	store_tree_with(c, name, ver, paths, "x", id);
 }
 
 int main(void)
@@ -125,7 +132,7 @@ int main(void)
 	struct wfs_digest ta, tb, tc;
 	store_tree(&c, "a", "1.0", a_paths, &ta);
 	store_tree(&c, "b", "2.0", b_paths, &tb);
-	store_tree(&c, "c", "1", c_paths, &tc);
+	store_tree_with(&c, "c", "1", c_paths, "y", &tc);
 
 	struct wfs_composed cv;
 	memset(&v, 0, sizeof(v));
@@ -169,6 +176,18 @@ int main(void)
 	CHECK(wfs_view_compose(&v, &c, &cv, &err) == -EEXIST);
 	CHECK(strstr(err.msg, "a/__init__.py") && strstr(err.msg, " a ") &&
 	      strstr(err.msg, " c"));
+	/* ...but the same file from two distributions (a namespace
+	 * package's __init__.py) is no conflict: one serves. */
+	const char *d_paths[] = { "d/__init__.py", "a/__init__.py",
+				  "d-1.dist-info/METADATA", NULL };
+	struct wfs_digest td;
+	store_tree(&c, "d", "1", d_paths, &td);
+	wfs_view_remove(&v, (size_t)wfs_view_find(&v, "c"));
+	CHECK(wfs_view_set(&v, "d", "1", &td, 1) == 0);
+	err.msg[0] = '\0';
+	CHECK(wfs_view_compose(&v, &c, &cv, &err) == 0);
+	CHECK(HAS("a/__init__.py") && HAS("d/__init__.py"));
+	wfs_composed_free(&cv);
 	wfs_view_free(&v);
 
 	wfs_cache_close(&c);
