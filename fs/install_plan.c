@@ -4,6 +4,7 @@
  * Matches pip 23 where the specifications leave room (see install.h). */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,42 @@ static int read_meta(struct wfs_plan *p, struct wfs_cache *c, const char *rel,
 			     buf, len);
 }
 
+/* The VENV-relative destination of a .data/data file sub.  Its first
+ * component may be a symlink of the venv: lib64 -> lib (python -m venv
+ * makes one) stands for lib/, so that what goes there is known as lib/
+ * (the upper layer, and wheelfs's state kept out); any other symlink is
+ * refused, as installing through it would leave the venv. */
+static int data_dest(struct wfs_plan *p, const struct wfs_venv *v,
+		     const char *wp, const char *sub, char *dest, size_t len,
+		     struct wfs_err *err)
+{
+	const char *slash = strchr(sub, '/');
+	size_t fl = slash ? (size_t)(slash - sub) : strlen(sub);
+	char first[256], target[256];
+	struct stat st;
+	ssize_t n;
+
+	snprintf(dest, len, "%s", sub);
+	if (fl >= sizeof(first))
+		return 0;
+	memcpy(first, sub, fl);
+	first[fl] = '\0';
+	if (fstatat(v->rootfd, first, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISLNK(st.st_mode))
+		return 0;
+	n = readlinkat(v->rootfd, first, target, sizeof(target) - 1);
+	if (n > 0)
+		target[n] = '\0';
+	if (n > 0 && slash &&
+	    (!strcmp(target, "lib") || !strcmp(target, "lib/"))) {
+		snprintf(dest, len, "lib%s", slash);
+		return 0;
+	}
+	return wfs_errf(err, -EINVAL,
+			"%s: %s: would install through the venv's symlink %s",
+			p->name, wp, first);
+}
+
 int wfs_plan_build(struct wfs_plan *p, struct wfs_cache *c,
 		   const struct wfs_venv *v, const struct wfs_tree *t,
 		   const char *whl_abs, int requested, struct wfs_err *err)
@@ -289,7 +326,9 @@ int wfs_plan_build(struct wfs_plan *p, struct wfs_cache *c,
 				 "include/site/python%s/%s/%s", v->python,
 				 hname, sub);
 		} else if (!strncmp(scheme, "data/", 5)) {
-			snprintf(dest, sizeof(dest), "%s", sub);
+			rc = data_dest(p, v, wp, sub, dest, sizeof(dest), err);
+			if (rc)
+				break;
 			if (!strcmp(dest, "lib/" WFS_STATE_DIR) ||
 			    !strncmp(dest, "lib/" WFS_STATE_DIR "/", 12)) {
 				rc = wfs_errf(err, -EINVAL,

@@ -79,6 +79,30 @@ materialize "$V2" "$T/m2"
 	fail "uninstalling nsa took the namespace's __init__.py from nsb"
 [[ ! -e $T/m2/$site/ns/a.py ]] || fail "nsa's ns/a.py is left"
 
+# .data/data through a symlink of the venv: lib64 -> lib (python -m venv
+# makes it) stands for lib/, so wheelfs's state stays out of reach and
+# uninstall finds the file; any other symlink is refused.
+V3=$T/venv3
+mkvenv "$V3"
+[[ -L $V3/lib64 ]] || ln -s lib "$V3/lib64"
+l64=$(mkwheel --out "$T/w" --name l64 --version 1.0 --file l64/__init__.py= \
+	--data-file "data/lib64/python$PYXY/site-packages/l64_extra.pth=import sys"$'\n')
+run_ok "$WHEELFS" install --cache "$T/cache" "$V3" "$l64"
+[[ -f $V3/lib/$site/l64_extra.pth ]] || fail "the .pth did not land in lib/"
+run_ok "$WHEELFS" uninstall "$V3" l64
+[[ ! -e $V3/lib/$site/l64_extra.pth ]] || fail "uninstall left the .pth installed through lib64"
+st=$(mkwheel --out "$T/w" --name st --version 1.0 --file st/__init__.py= \
+	--data-file data/lib64/.wheelfs/whiteouts=junk)
+expect_fail_match "would overwrite wheelfs's own state" \
+	"$WHEELFS" install --cache "$T/cache" "$V3" "$st"
+mkdir -p "$T/elsewhere"
+ln -s "$T/elsewhere" "$V3/out"
+esc=$(mkwheel --out "$T/w" --name esc --version 1.0 --file esc/__init__.py= \
+	--data-file data/out/evil=x)
+expect_fail_match "would install through the venv's symlink out" \
+	"$WHEELFS" install --cache "$T/cache" "$V3" "$esc"
+[[ -z $(ls -A "$T/elsewhere") ]] || fail "a file was written through the venv's symlink"
+
 # Two versions of one distribution at once.
 d1=$(mkwheel --out "$T/w" --name dup --version 1.0 --file dup/__init__.py=)
 d2=$(mkwheel --out "$T/w" --name dup --version 2.0 --file dup/__init__.py=)
