@@ -101,12 +101,15 @@ struct row {
 	char *path;
 	const char *hash;
 	int64_t size;
+	size_t order; /* rows of generated files come after the wheel's */
 };
 
 static int cmp_row(const void *a, const void *b)
 {
-	return strcmp(((const struct row *)a)->path,
-		      ((const struct row *)b)->path);
+	const struct row *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 static int cmp_pf_wheel(const void *a, const void *b)
@@ -126,6 +129,7 @@ static int push_row(struct row **rows, size_t *n, const char *path,
 	r[*n].path = strdup(path);
 	r[*n].hash = hash;
 	r[*n].size = size;
+	r[*n].order = *n;
 	if (!r[*n].path)
 		return -ENOMEM;
 	(*n)++;
@@ -190,8 +194,12 @@ int wfs_plan_record(const struct wfs_plan *p, struct wfs_buf *out)
 		rc = push_row(&rows, &nrows, self, "", -1);
 	if (!rc) {
 		qsort(rows, nrows, sizeof(*rows), cmp_row);
+		/* One row a path: the last pushed, so a file wheelfs
+		 * writes (INSTALLER, REQUESTED, direct_url.json) has its
+		 * own hash even when the wheel shipped one. */
 		for (size_t i = 0; i < nrows && !rc; i++)
-			if (!i || strcmp(rows[i].path, rows[i - 1].path))
+			if (i + 1 == nrows ||
+			    strcmp(rows[i].path, rows[i + 1].path))
 				rc = wfs_record_append(out, rows[i].path,
 						       rows[i].hash,
 						       rows[i].size);
