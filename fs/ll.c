@@ -368,11 +368,17 @@ static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 static void ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct wfs_fs *fs = wfs_req_fs(req);
+	struct wfs_node *n;
 	char proc[32];
-	int fd, rc;
+	int fd, rc = 0;
 
 	LOCK(fs);
-	fd = upper_opath(fs, wfs_node_of(fs, ino));
+	n = wfs_node_of(fs, ino);
+	/* An upper file linked to a cache blob gets its own copy first,
+	 * as for setxattr; a lower file has no attributes to remove. */
+	if (n->utype && !n->detached)
+		rc = wfs_copy_up_for_write(fs, n, 0);
+	fd = rc ? rc : upper_opath(fs, n);
 	UNLOCK(fs);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);

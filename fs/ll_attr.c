@@ -180,9 +180,13 @@ void wfs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 			     : -EINVAL;
 	}
 	UNLOCK(fs);
-	if (fd < 0) {
+	if (fd == -EINVAL) {
 		/* Nothing of ours to flush (lower files never change). */
 		fuse_reply_err(req, 0);
+		return;
+	}
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
 		return;
 	}
 	rc = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;

@@ -37,6 +37,22 @@ assert not os.path.samefile(a, b), "two files, one st_ino after a write"
 assert open(b).read() == "S = 1", open(b).read()
 PYEOF
 
+# removexattr through the mount goes to a private copy (which does not
+# carry the blob's attributes): the blob keeps its attribute (set on it
+# directly here, as a security label would be).
+xb=$(blob_of "$L/$S/demo/same2.py" "$C")
+if "$PY" -c 'import os,sys; os.setxattr(sys.argv[1], "user.label", b"keep")' "$xb"; then
+	"$PY" -c '
+import errno, os, sys
+try:
+    os.removexattr(sys.argv[1], "user.label")
+except OSError as e:
+    assert e.errno == errno.ENODATA, e' "$L/$S/demo/same2.py" || fail "removexattr through the mount failed"
+	"$PY" -c 'import os,sys; assert os.getxattr(sys.argv[1], "user.label") == b"keep"' "$xb" ||
+		fail "removexattr through the mount stripped the blob's attribute"
+	"$PY" -c 'import os,sys; os.removexattr(sys.argv[1], "user.label")' "$xb"
+fi
+
 # write in place, truncate, chmod, touch, append — all through the mount
 run_ok "$PY" -c "
 import sys
