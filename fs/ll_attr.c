@@ -12,6 +12,36 @@
 #define LOCK(fs) pthread_mutex_lock(&(fs)->mu)
 #define UNLOCK(fs) pthread_mutex_unlock(&(fs)->mu)
 
+/* A detached node (deleted or replaced while open) whose descriptor may
+ * not be written (a cache blob, or an upper file linked to one) gets an
+ * unnamed private copy in the upper filesystem, as the deleted file of a
+ * native directory stays writable through its open descriptors. */
+static int detached_private(struct wfs_fs *fs, struct wfs_node *n)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (n->fd < 0)
+		return -ENOENT;
+	if (n->fd_kind == WFS_FD_UPPER_RW)
+		return 0;
+	if (fstat(n->fd, &st) < 0)
+		return -errno;
+	fd = openat(fs->upperfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+		    st.st_mode & 07777);
+	if (fd < 0)
+		return errno == EOPNOTSUPP || errno == EISDIR ? -EROFS : -errno;
+	rc = wfs_upper_copy_data(fd, n->fd, (uint64_t)st.st_size);
+	if (!rc && fchmod(fd, st.st_mode & 07777) < 0)
+		rc = -errno;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	wfs_node_adopt_fd(fs, n, fd, WFS_FD_UPPER_RW);
+	return 0;
+}
+
 /* ---- attributes ------------------------------------------------------------- */
 
 static int set_attrs(struct wfs_fs *fs, struct wfs_node *n, struct stat *attr,
@@ -21,12 +51,11 @@ static int set_attrs(struct wfs_fs *fs, struct wfs_node *n, struct stat *attr,
 	int rc, pfd;
 
 	if (n->detached) {
-		/* Only an open, unlinked upper file can still change (not
-		 * one kept read-only: it may be a cache blob's inode). */
-		if (n->fd < 0 || n->fd_kind == WFS_FD_BLOB)
-			return -ENOENT;
-		if (n->fd_kind != WFS_FD_UPPER_RW)
-			return -EROFS;
+		/* Only an open, deleted file can still change: through its
+		 * own writable copy. */
+		rc = detached_private(fs, n);
+		if (rc)
+			return rc;
 		pfd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
 		if (pfd < 0)
 			return -errno;
@@ -120,7 +149,8 @@ static int write_fd(struct wfs_fs *fs, fuse_ino_t ino)
 
 	LOCK(fs);
 	node = wfs_node_of(fs, ino);
-	fd = node->detached ? 0 : wfs_copy_up_for_write(fs, node, 0);
+	fd = node->detached ? detached_private(fs, node)
+			    : wfs_copy_up_for_write(fs, node, 0);
 	if (!fd)
 		fd = wfs_node_dupfd(fs, node, 1);
 	UNLOCK(fs);

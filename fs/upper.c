@@ -506,7 +506,7 @@ static int set_attrs(int fd, const struct wfs_upper_attr *a)
 	return 0;
 }
 
-static int copy_data(int dst, int src, uint64_t size)
+int wfs_upper_copy_data(int dst, int src, uint64_t size)
 {
 	uint64_t done = 0;
 	loff_t in = 0, out = 0;
@@ -579,7 +579,7 @@ int wfs_upper_copy_file(int pfd, const char *name, int srcfd, uint64_t size,
 		if (fd < 0)
 			return fd;
 	}
-	rc = copy_data(fd, srcfd, size);
+	rc = wfs_upper_copy_data(fd, srcfd, size);
 	if (!rc)
 		rc = set_attrs(fd, a);
 	if (!rc && !tmp[0]) {

@@ -110,6 +110,9 @@ int wfs_upper_copy_dir(int pfd, const char *name,
 /* 1 when name is a temp name of the named-temp fallback: never listed,
  * never looked up, never created through the mount. */
 int wfs_upper_hidden_name(const char *name);
+/* Copy size bytes of src into the empty file dst (cloned when the
+ * filesystem can); 0 or -errno. */
+int wfs_upper_copy_data(int dst, int src, uint64_t size);
 
 /* "/proc/self/fd/N" for fd into buf (>= 32 bytes). */
 const char *wfs_upper_fdpath(int fd, char *buf, size_t len);

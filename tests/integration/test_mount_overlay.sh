@@ -4,7 +4,8 @@
 # directories with lower content, there and back); unlink and rmdir
 # of lower entries (whiteouts, merged emptiness), opaque directories;
 # symlink, mknod (files and FIFOs; no devices), link; open files
-# surviving unlink; the cache is never written (blobs keep their content
+# surviving unlink (and a deleted lower file writable through its
+# descriptor); the cache is never written (blobs keep their content
 # and mode 0444); everything survives a remount.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
@@ -19,7 +20,7 @@ whl=$(mkwheel --out "$W" --name ovl --version 1.0 \
 	--file ovl/sub/a.py='A = 1' \
 	--file ovl/sub/b.py='B = 1' \
 	--file ovl/gone/x.py='x' --file ovl/gone/deep/y.py='y' \
-	--file ovl/keep/k.py='k' \
+	--file ovl/keep/k.py='k' --file ovl/held.txt='held' \
 	--file ovl/tool.sh='#!/bin/sh' --exec ovl/tool.sh \
 	--symlink ovl/link=data.txt)
 mkvenv "$V"
@@ -179,6 +180,16 @@ f1 = open(p("sub", "a.py")); os.unlink(p("sub", "a.py"))
 assert f1.read() == "A = 2\n"; f1.close()
 f2 = open(p("tool.sh")); os.unlink(p("tool.sh"))
 assert f2.read() == "#!/bin/sh"; f2.close()
+# ...and a lower file open for writing stays writable once deleted (its
+# own copy: the cache is not written, checked below)
+fd = os.open(p("held.txt"), os.O_RDWR)
+os.unlink(p("held.txt"))
+assert os.pwrite(fd, b"HE", 0) == 2
+assert os.pread(fd, 100, 0) == b"HEld"
+os.ftruncate(fd, 2)
+assert os.fstat(fd).st_size == 2 and os.pread(fd, 100, 0) == b"HE"
+os.close(fd)
+assert not os.path.exists(p("held.txt"))
 # a new file, written and read back through its handle
 with open(p("fresh.bin"), "w+b") as f:
     f.write(b"x" * 100000); f.seek(0); assert f.read() == b"x" * 100000

@@ -72,7 +72,7 @@ done
 # A file held open for writing (with no-open, nothing reaches the daemon
 # yet) and then deleted through the mount by someone else: the daemon
 # keeps the deleted file's inode, which is the blob's; a later write or
-# chmod through the open descriptor must fail rather than change it.
+# chmod through the open descriptor goes to a private copy, never to it.
 run_ok "$PY" - "$L/$S/demo/e.py" "$(blob_of "$L/$S/demo/e.py" "$C")" <<'PYEOF'
 import errno, os, sys
 path, blob = sys.argv[1], sys.argv[2]
