@@ -119,11 +119,18 @@ static int open_blob(struct wfs_fs *fs, struct wfs_node *n)
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_size == v->ent->size) {
 		set_fd(fs, n, fd, WFS_FD_BLOB);
+		n->eio = 0; /* logged again if it breaks again */
 		return 0;
 	}
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))
+		st.st_size = -1;
 	if (!n->eio) {
 		wfs_digest_hex(wfs_vent_digest(v), hex);
-		if (fd < 0)
+		if (fd < 0 && fd != -ENOENT)
+			wfs_fs_log(
+				fs, "blob %s for %s in %s cannot be opened: %s",
+				hex, v->path, fs->cache->path, strerror(-fd));
+		else if (fd < 0)
 			wfs_fs_log(fs,
 				   "blob %s for %s is missing from %s (%s); "
 				   "re-add the %s wheel with `wheelfs add` or "
