@@ -78,6 +78,16 @@ run_ok as_nobody "$V/bin/python" -c 'import alpha, alpha.util; print(alpha.VERSI
 # (root itself is not let into nobody's mount: look as nobody)
 [[ $(as_nobody stat -c %u "$S/alpha/__init__.py") == 65534 ]] || fail "lower files are not shown as the target's owner"
 run_ok as_nobody sh -c "echo more >>'$S/alpha/__init__.py'"
+# Open for writing, then made read-only: the descriptor still writes (the
+# daemon, not root here, reopens the copied-up file by name).
+run_ok as_nobody "$V/bin/python" -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.fchmod(fd, 0o444)
+assert os.pwrite(fd, b"#", 0) == 1
+os.close(fd)
+assert open(sys.argv[1], "rb").read(1) == b"#"
+assert os.stat(sys.argv[1]).st_mode & 0o777 == 0o444' "$S/alpha/util.py"
 pyc=$S/alpha/__pycache__/util.cpython-${PYXY/./}.pyc
 as_nobody test -f "$pyc" || fail "no pyc written as nobody"
 if stat "$S/alpha" >/dev/null 2>&1; then
