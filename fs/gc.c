@@ -108,11 +108,14 @@ static int check_tree(const struct wfs_digest *id, void *arg)
 	struct wfs_err err = { { 0 } };
 	struct wfs_tree tr;
 	char hex[WFS_DIGEST_HEX + 1];
+	int rc;
 
 	t->v->st->trees++;
-	if (wfs_tree_load(t->c, id, &tr, &err)) {
+	rc = wfs_tree_load(t->c, id, &tr, &err);
+	if (rc) {
 		t->v->st->bad_trees++;
-		say(t->v->report, t->v->arg, "%s", err.msg);
+		say(t->v->report, t->v->arg, "%s%s", err.msg,
+		    rc == -EBADMSG ? " (add its wheel again)" : "");
 		return 0;
 	}
 	wfs_digest_hex(id, hex);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -394,15 +395,25 @@ const struct wfs_tree_ent *wfs_tree_find(const struct wfs_tree *t,
 int wfs_tree_store(struct wfs_cache *c, const void *data, size_t len,
 		   struct wfs_digest *id)
 {
-	char name[WFS_DIGEST_HEX + 8], tmp[64];
-	struct stat st;
-	int fd, rc;
+	char name[WFS_DIGEST_HEX + 8], tmp[64], *have = NULL;
+	size_t have_len = 0;
+	int fd, rc, replace;
 
 	wfs_digest_buf(data, len, id);
 	wfs_digest_hex(id, name);
 	strcat(name, ".tree");
-	if (fstatat(c->treesfd, name, &st, 0) == 0)
+	/* A tree of that name that holds other bytes is damaged (wheelfs
+	 * verify reports it): this one replaces it, so that adding the
+	 * wheel again repairs the cache. */
+	rc = wfs_read_file(c->treesfd, name, &have, &have_len);
+	if (rc && rc != -ENOENT)
+		return rc;
+	replace = !rc;
+	if (replace && have_len == len && !memcmp(have, data, len)) {
+		free(have);
 		return 0;
+	}
+	free(have);
 	/* The blobs this tree names must be durable before the tree is. */
 	rc = wfs_cache_sync(c);
 	if (rc)
@@ -415,8 +426,11 @@ int wfs_tree_store(struct wfs_cache *c, const void *data, size_t len,
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
 		rc = -errno;
-	if (!rc && linkat(c->tmpfd, tmp, c->treesfd, name, 0) < 0 &&
-	    errno != EEXIST)
+	if (!rc && replace && renameat(c->tmpfd, tmp, c->treesfd, name) < 0)
+		rc = -errno;
+	else if (!rc && !replace &&
+		 linkat(c->tmpfd, tmp, c->treesfd, name, 0) < 0 &&
+		 errno != EEXIST)
 		rc = -errno;
 	unlinkat(c->tmpfd, tmp, 0);
 	if (!rc && fsync(c->treesfd) < 0)

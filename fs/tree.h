@@ -109,7 +109,8 @@ int wfs_tree_builder_finish(struct wfs_tree_builder *b, const char *name,
 			    size_t *out_len, struct wfs_err *err);
 
 /* Publish a serialized tree into the cache (syncs blobs first, writes the
- * tree durably and atomically). id receives the tree's name. */
+ * tree durably and atomically). id receives the tree's name.  A tree file
+ * of that name holding other bytes (damaged) is replaced (rename). */
 int wfs_tree_store(struct wfs_cache *c, const void *data, size_t len,
 		   struct wfs_digest *id);
 

@@ -1,5 +1,6 @@
 #!/bin/bash
-# verify finds a corrupted blob and --repair removes it; gc removes only
+# verify finds a corrupted blob and --repair removes it; adding the wheel
+# again restores it, and a damaged tree too; gc removes only
 # blobs no tree names; gc --prune with no live view empties the cache.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -37,6 +38,27 @@ expect_fail_match "is missing" "$WHEELFS" verify "$C"
 # Adding the wheel again restores it.
 run_ok "$WHEELFS" add "$C" "$W"
 run_ok "$WHEELFS" verify "$C"
+
+# A damaged tree: verify names it, and adding the wheel again writes it
+# anew (it kept the damaged file, so add succeeded and install failed).
+tree=$(ls "$C"/trees/*.tree)
+chmod u+w "$tree"
+printf 'X' | dd of="$tree" bs=1 seek=80 conv=notrunc status=none
+expect_fail_match "$(basename "$tree" .tree): content does not match its name \(add its wheel again\)" \
+	"$WHEELFS" verify --repair "$C"
+[ -e "$tree" ] || fail "verify --repair removed a damaged tree"
+expect_fail_match "content does not match" "$WHEELFS" ls "$C"
+run_ok "$WHEELFS" add "$C" "$W"
+run_ok "$WHEELFS" verify "$C"
+grep -q "0 unreadable trees" "$LAST_OUT" || fail "the tree is still damaged: $(cat "$LAST_OUT")"
+run_ok "$WHEELFS" ls "$C"
+# A tree cut short too.
+chmod u+w "$tree"
+truncate -s 100 "$tree"
+expect_fail_match "truncated or oversized" "$WHEELFS" verify "$C"
+run_ok "$WHEELFS" add "$C" "$W"
+run_ok "$WHEELFS" verify "$C"
+[ -z "$(ls -A "$C/tmp")" ] || fail "add left temp files: $(ls -A "$C/tmp")"
 
 # No view uses the cache: --prune drops the tree and then every blob.
 run_ok "$WHEELFS" gc --prune "$C"
