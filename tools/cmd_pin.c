@@ -70,12 +70,8 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 	if (argc - optind != 1)
 		return wfs_usage("pin");
 	target = argv[optind];
+	/* [pin] mode was checked as the configuration was read. */
 	if (wfs_pin_mode_parse(mode ? mode : "auto", &o.mode)) {
-		if (mode == cfg->pin_mode)
-			return wfs_fail("[pin] mode: unknown pin mode '%s' "
-					"(auto, reflink, hardlink, copy or "
-					"symlink)",
-					mode);
 		fprintf(stderr, "wheelfs: unknown pin mode '%s'\n", mode);
 		return wfs_usage("pin");
 	}

@@ -3,54 +3,59 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cache.h"
+#include "pin.h"
 
 int wfs_config_parse_size(const char *s, uint64_t *out)
 {
+	static const char units[] = "kmgt";
+	const char *u;
 	char *end;
 	unsigned long long v;
+	int shift = 0;
 
+	/* strtoull would take leading blanks, a sign, and wrap "-1". */
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s)
+	if (errno)
 		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		v <<= 10;
+	if (*end && (u = strchr(units, *end | 0x20))) {
+		shift = 10 * (int)(u - units + 1);
 		end++;
-		break;
-	case 'm':
-	case 'M':
-		v <<= 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		v <<= 30;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		v <<= 40;
-		end++;
-		break;
-	default:
-		break;
+		if (*end == 'i')
+			end++;
 	}
-	if (*end == 'i' || *end == 'B')
-		end++;
 	if (*end == 'B')
 		end++;
-	if (*end)
+	if (*end || (shift && v > UINT64_MAX >> shift))
 		return -EINVAL;
-	*out = v;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* A whole decimal number in [lo, hi]. */
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	long v;
+
+	if ((*s < '0' || *s > '9') && *s != '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = (int)v;
 	return 0;
 }
 
@@ -72,8 +77,8 @@ static int on_key(void *user, const char *section, const char *key,
 		free(cfg->cache_path);
 		cfg->cache_path = *value ? strdup(value) : NULL;
 	} else if (IS("add", "jobs")) {
-		cfg->jobs = (int)strtol(value, &end, 10);
-		if (*end || cfg->jobs < 0)
+		/* the range of -j */
+		if (parse_int(value, 0, 1024, &cfg->jobs))
 			goto bad;
 	} else if (IS("add", "max_file_size")) {
 		if (wfs_config_parse_size(value, &cfg->max_file_size))
@@ -82,15 +87,26 @@ static int on_key(void *user, const char *section, const char *key,
 		if (wfs_config_parse_size(value, &cfg->max_total_size))
 			goto bad;
 	} else if (IS("pin", "mode")) {
+		enum wfs_pin_mode m;
+		if (wfs_pin_mode_parse(value, &m)) {
+			fprintf(stderr,
+				"wheelfs: %s: [%s] %s: unknown pin mode '%s' "
+				"(auto, reflink, hardlink, copy or symlink)\n",
+				lc->file, section, key, value);
+			lc->bad = 1;
+			return 0;
+		}
 		free(cfg->pin_mode);
 		cfg->pin_mode = strdup(value);
 	} else if (IS("mount", "threads")) {
-		cfg->mount_threads = (int)strtol(value, &end, 10);
-		if (*end || cfg->mount_threads < 0)
+		/* the range of -o threads */
+		if (parse_int(value, 0, 256, &cfg->mount_threads))
 			goto bad;
 	} else if (IS("mount", "timeout")) {
+		errno = 0;
 		cfg->mount_timeout = strtod(value, &end);
-		if (*end || cfg->mount_timeout < 0)
+		if (end == value || *end || errno ||
+		    !isfinite(cfg->mount_timeout) || cfg->mount_timeout < 0)
 			goto bad;
 	} else {
 		fprintf(stderr, "wheelfs: %s: unknown key [%s] %s\n", lc->file,
@@ -127,6 +143,7 @@ static char *config_file(void)
 int wfs_config_load(struct wfs_config *cfg)
 {
 	struct load_ctx lc = { .cfg = cfg };
+	struct stat st;
 	char *file;
 	FILE *f;
 	int rc;
@@ -142,6 +159,13 @@ int wfs_config_load(struct wfs_config *cfg)
 		return -ENOMEM;
 	}
 	f = fopen(file, "r");
+	if (f && (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode))) {
+		/* fopen opens a directory; reading it would fail quietly */
+		int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		fclose(f);
+		f = NULL;
+		errno = e;
+	}
 	if (!f) {
 		const char *named = getenv("WHEELFS_CONFIG");
 		/* Only a file named in WHEELFS_CONFIG must exist. */
@@ -154,6 +178,10 @@ int wfs_config_load(struct wfs_config *cfg)
 	}
 	lc.file = file;
 	rc = ini_parse_file(f, on_key, &lc);
+	if (!rc && ferror(f)) {
+		fprintf(stderr, "wheelfs: %s: read error\n", file);
+		rc = -1;
+	}
 	fclose(f);
 	if (rc > 0 && !lc.bad)
 		fprintf(stderr, "wheelfs: %s:%d: syntax error\n", file, rc);

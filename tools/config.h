@@ -4,7 +4,9 @@
  * (WHEELFS_CACHE_DIR), the config file, built-in defaults.  The file is
  * $WHEELFS_CONFIG when set, else ~/.config/wheelfs/wheelfs.conf when it
  * exists, else WFS_SYSCONFDIR/wheelfs.conf.  A missing file is fine; a
- * malformed one is an error naming the file and line.  See wheelfs.conf(5).
+ * malformed one is an error naming the file and line, and an unknown key or
+ * a bad value (out of its flag's range, [pin] mode included) one naming the
+ * file, section and key.  See wheelfs.conf(5).
  */
 #ifndef WFS_CONFIG_H
 #define WFS_CONFIG_H
@@ -25,7 +27,8 @@ struct wfs_config {
 int wfs_config_load(struct wfs_config *cfg);
 void wfs_config_free(struct wfs_config *cfg);
 
-/* Parse "123", "4k", "16M", "4G" (binary units). */
+/* Parse "123", "4k", "16M", "4GiB" (binary units); -EINVAL for a sign,
+ * blanks, an unknown suffix or more than 2^64 - 1. */
 int wfs_config_parse_size(const char *s, uint64_t *out);
 
 /* The cache path to use: flag, else WHEELFS_CACHE_DIR, else config, else
