@@ -86,52 +86,6 @@ static void plan_free(struct plan *pl)
 	memset(pl, 0, sizeof(*pl));
 }
 
-/* After an interrupted run (the journal), an upper file with the tree's
- * exact mtime is one pin placed — or one a power failure left empty or
- * torn, since files are not fsynced one by one.  1 when it is not the
- * lower file's content (it is then removed, to be placed again), 0 when
- * it is, <0 on errors. */
-static int torn(struct wfs_pin_run *p, struct wfs_pin_worker *w,
-		const struct wfs_vent *e, const struct stat *st)
-{
-	const struct wfs_tree_ent *te = e->ent;
-	char rel[3 + WFS_DIGEST_HEX + 1];
-	struct wfs_digest got;
-	struct stat bst, here;
-	uint64_t size;
-	int fd, rc, pfd;
-
-	if (!S_ISREG(st->st_mode) || !S_ISREG(te->mode) ||
-	    st->st_mtim.tv_sec != te->mtime_sec ||
-	    st->st_mtim.tv_nsec != (long)te->mtime_nsec)
-		return 0; /* not ours, or written since: the user's */
-	wfs_cache_blob_rel(wfs_vent_digest(e), rel);
-	if (fstatat(p->cache->blobsfd, rel, &bst, 0) == 0 &&
-	    bst.st_ino == st->st_ino && bst.st_dev == st->st_dev)
-		return 0; /* the blob itself (hardlink mode) */
-	/* From here on through the parent opened with O_NOFOLLOW (pin may
-	 * run as root): the same file, or none of ours. */
-	pfd = wfs_pin_dir_fd(w, e->parent);
-	if (pfd < 0 || fstatat(pfd, e->name, &here, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    here.st_ino != st->st_ino || here.st_dev != st->st_dev)
-		return 0;
-	if ((uint64_t)st->st_size == te->size) {
-		fd = openat(pfd, e->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		rc = wfs_pin_hash_fd(w, fd, &got, &size);
-		close(fd);
-		if (rc)
-			return rc;
-		if (!wfs_pin_check_digest(te, &got, size))
-			return 0;
-	}
-	if (unlinkat(pfd, e->name, 0) < 0)
-		return -errno;
-	p->r->repaired++;
-	return 1;
-}
-
 static int plan(struct wfs_pin_run *p, struct wfs_pin_layer *l, struct plan *pl,
 		struct wfs_pin_worker *w, struct wfs_err *err)
 {
@@ -140,14 +94,15 @@ static int plan(struct wfs_pin_run *p, struct wfs_pin_layer *l, struct plan *pl,
 	p->state = calloc(cv->n, 1);
 	p->dfd = malloc(cv->n * sizeof(*p->dfd));
 	p->made = calloc(cv->n, sizeof(*p->made));
+	p->replace = calloc(cv->n, 1);
 	if (p->dfd)
 		for (size_t i = 0; i < cv->n; i++)
 			atomic_init(&p->dfd[i], -1);
 	p->jobs = malloc(cv->n * sizeof(*p->jobs));
 	pl->dirs = malloc(cv->n * sizeof(*pl->dirs));
 	pl->merge = malloc(cv->n * sizeof(*pl->merge));
-	if (!p->state || !p->dfd || !p->made || !p->jobs || !pl->dirs ||
-	    !pl->merge)
+	if (!p->state || !p->dfd || !p->made || !p->replace || !p->jobs ||
+	    !pl->dirs || !pl->merge)
 		return -ENOMEM;
 	p->state[0] = WFS_PS_MERGE;
 	for (size_t i = 1; i < cv->n; i++) {
@@ -163,8 +118,15 @@ static int plan(struct wfs_pin_run *p, struct wfs_pin_layer *l, struct plan *pl,
 		}
 		lk = wfs_pin_layer_lookup(l, e->path, ps != WFS_PS_CREATE, &st);
 		if (lk == WFS_PL_UPPER && p->r->resumed && !is_dir) {
-			int t = torn(p, w, e, &st);
+			int t = wfs_pin_torn(p, w, e, &st);
 			lk = t > 0 ? WFS_PL_NONE : t < 0 ? t : lk;
+		}
+		if (lk == WFS_PL_UPPER && !is_dir &&
+		    wfs_pin_blob_symlink(p, w, e, &st)) {
+			/* a symlink run's, made real: its directory's
+			 * mtime is set again at the end */
+			p->replace[i] = p->replace[e->parent] = 1;
+			lk = WFS_PL_NONE;
 		}
 		if (lk < 0)
 			return wfs_errf(err, lk, "%s/%s: %s", p->target,
@@ -592,14 +554,14 @@ static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
 	}
 	/* Directories: those made now, and when resuming, the merged ones
 	 * (an interrupted run made them, or they were there: either way the
-	 * tree's mode and mtime). */
+	 * tree's mode and mtime), and those where a symlink was replaced. */
 	fin = malloc((pl.ndirs + pl.nmerge + 1) * sizeof(*fin));
 	if (!fin) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	{ /* both lists are in path (= index) order; keep it */
-		size_t a = 0, b = 0, nb = p->r->resumed ? pl.nmerge : 0;
+		size_t a = 0, b = 0, nb = pl.nmerge;
 		nfin = 0;
 		while (a < pl.ndirs || b < nb) {
 			uint32_t i = b >= nb || (a < pl.ndirs &&
@@ -607,7 +569,8 @@ static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
 					     ? pl.dirs[a++]
 					     : pl.merge[b++];
 			/* not the ones made through the mount meanwhile */
-			if (atomic_load(&p->made[i]) || p->r->resumed)
+			if (atomic_load(&p->made[i]) || p->r->resumed ||
+			    p->replace[i])
 				fin[nfin++] = i;
 		}
 	}
@@ -626,6 +589,9 @@ static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
 				      strerror(-rc));
 			goto out;
 		}
+	} else if (p->o->mode != WFS_PIN_SYMLINK) {
+		/* A symlink run's symlinks are real files now. */
+		unlinkat(p->dirfd, SYMLIST, 0);
 	}
 	rc = mark_pinned(p, v, err);
 	if (!rc)
@@ -725,6 +691,7 @@ int wfs_pin(int dirfd, const char *target, struct wfs_cache *c,
 			close(p.dfd[i]);
 	free(p.dfd);
 	free(p.made);
+	free(p.replace);
 	free(p.state);
 	free(p.jobs);
 	free(p.how);

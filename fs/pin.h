@@ -76,7 +76,8 @@
  * owner after chmod, changes the cache.  symlink mode gives no protection
  * at all and makes the venv depend on the cache (the view record keeps
  * naming its trees, so gc keeps the blobs; TARGET/.wheelfs/pinned-symlinks
- * lists them as well).
+ * lists them as well).  A run in any other mode replaces such a symlink to
+ * the entry's own blob by a real file (pin_redo.c) and removes the list.
  *
  * Space: before copying, pin compares the bytes it will write (rounded up to
  * the block size) and the inodes it will create with fstatvfs of TARGET and

@@ -58,7 +58,11 @@ static int finish_tmp(struct wfs_pin_worker *w, struct job *jb,
 	if (!rc) {
 		wfs_pin_test_hook(w->p, jb->j);
 		jb->what = "placing";
-		rc = wfs_pin_tmp_publish(w->p, jb->pfd, t, jb->e->name);
+		rc = w->p->replace[w->p->jobs[jb->j]]
+			     ? wfs_pin_replace_symlink(w->p, jb->pfd, t, jb->j,
+						       jb->e)
+			     : wfs_pin_tmp_publish(w->p, jb->pfd, t,
+						   jb->e->name);
 	}
 	wfs_pin_tmp_discard(jb->pfd, t);
 	return rc;
@@ -180,8 +184,25 @@ static int by_hardlink(struct wfs_pin_worker *w, struct job *jb, int *e)
 	wfs_pin_test_hook(w->p, jb->j);
 	wfs_cache_blob_rel(wfs_vent_digest(jb->e), rel);
 	jb->what = "hardlinking";
-	if (linkat(w->p->cache->blobsfd, rel, jb->pfd, jb->e->name, 0) == 0)
+	if (w->p->replace[w->p->jobs[jb->j]]) {
+		/* Under a temp name, then in place of the symlink. */
+		struct wfs_pin_tmp t = { .fd = -1 };
+		snprintf(t.name, sizeof(t.name), WFS_PIN_TMP_PREFIX "%d.%zu",
+			 (int)getpid(), jb->j);
+		unlinkat(jb->pfd, t.name, 0); /* a dead run with our pid */
+		if (linkat(w->p->cache->blobsfd, rel, jb->pfd, t.name, 0) ==
+		    0) {
+			jb->what = "placing";
+			rc = wfs_pin_replace_symlink(w->p, jb->pfd, &t, jb->j,
+						     jb->e);
+			wfs_pin_tmp_discard(jb->pfd, &t);
+			return rc;
+		}
+		t.name[0] = '\0';
+	} else if (linkat(w->p->cache->blobsfd, rel, jb->pfd, jb->e->name, 0) ==
+		   0) {
 		return 0;
+	}
 	rc = -errno;
 	*e = -rc;
 	if (rc == -EMLINK)

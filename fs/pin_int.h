@@ -5,6 +5,8 @@
  *   pin_io.c      temp files, placement, directory fds, digests, and the
  *                 daemon's break-link helpers;
  *   pin_layer.c   what the upper layer says about a path (whiteouts);
+ *   pin_redo.c    upper entries of an earlier run placed again (torn files
+ *                 of an interrupted run, symlinks of a symlink run);
  *   pin_report.c  mode names, reasons, the summary line.
  * Not a public interface. */
 #ifndef WFS_PIN_INT_H
@@ -62,7 +64,8 @@ struct wfs_pin_run {
 	uint8_t *state; /* PS_* per composed entry */
 	uint32_t *jobs; /* indices of WFS_PS_PLACE entries, in path order */
 	size_t njobs;
-	uint8_t *how; /* per job: WFS_BY_* + 1 once placed by us, 0 not */
+	uint8_t *how;	  /* per job: WFS_BY_* + 1 once placed by us, 0 not */
+	uint8_t *replace; /* per composed index: over a symlink to its blob */
 	uint64_t bytes_total; /* regular file bytes of all jobs */
 	uint64_t bsize;	      /* TARGET's block size, for space estimates */
 
@@ -174,6 +177,22 @@ int wfs_pin_fail(struct wfs_pin_run *p, size_t j, int rc, const char *fmt, ...)
 /* Free-space check for writing `bytes` more and creating `inodes` more. */
 int wfs_pin_space_check(struct wfs_pin_run *p, uint64_t bytes, uint64_t inodes,
 			size_t j);
+
+/* ---- pin_redo.c ---------------------------------------------------------- */
+
+/* After an interrupted run: 1 when e's upper file st (with the tree's
+ * mtime) does not hold the lower content and was removed, 0 when kept. */
+int wfs_pin_torn(struct wfs_pin_run *p, struct wfs_pin_worker *w,
+		 const struct wfs_vent *e, const struct stat *st);
+/* 1 when e's upper entry st is a symlink to e's own blob that this run
+ * replaces (any mode but symlink). */
+int wfs_pin_blob_symlink(struct wfs_pin_run *p, struct wfs_pin_worker *w,
+			 const struct wfs_vent *e, const struct stat *st);
+/* Put the finished temp t of job j in place of e's symlink to its blob;
+ * -EEXIST (t kept for discarding) when the name is something else now. */
+int wfs_pin_replace_symlink(struct wfs_pin_run *p, int pfd,
+			    struct wfs_pin_tmp *t, size_t j,
+			    const struct wfs_vent *e);
 
 /* ---- pin_report.c -------------------------------------------------------- */
 

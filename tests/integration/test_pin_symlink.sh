@@ -4,7 +4,8 @@
 # symlink to its (verified) blob, keeps tree symlinks as they are, lists the
 # blobs in TARGET/.wheelfs/pinned-symlinks and keeps the view record naming
 # its trees (so gc keeps the blobs).  Removing the cache breaks the venv: the
-# documented trade-off.
+# documented trade-off.  A later pin in another mode makes the symlinks real
+# files.
 source "$(dirname "$0")/lib.sh"
 source "$WFS_LIB_DIR/pin_lib.sh"
 
@@ -39,7 +40,45 @@ run_ok "$T/v/bin/python" -c 'import demo, demo.alias; assert demo.X == 5 and dem
 n=$(count_blobs "$C")
 run_ok "$WHEELFS" gc "$C"
 [[ $(count_blobs "$C") == "$n" ]] || fail "gc removed blobs a symlink-pinned venv needs"
-# Without the cache the venv is broken, as the warning said.
+
+# Pinning again in another mode makes the symlinks real files (it said
+# "nothing to pin", and the venv still broke without the cache): every
+# file with the tree's mode and mtime, each directory's mtime the tree's,
+# no temp names, pinned-symlinks gone; a third run has nothing to do.
+pin_venv "$C" "$T/v2" "$demo"
+L2=$T/v2/lib
+site2=$L2/python$PYVER/site-packages
+run_ok "$WHEELFS" pin --mode symlink "$L2"
+for mode in hardlink copy; do
+	run_ok "$WHEELFS" pin --mode "$mode" "$L2"
+	echo "$mode after symlink: $(cat "$LAST_OUT")"
+	[[ $mode == copy ]] && break
+	# hardlinks are blobs: real files, not tied to the cache's path
+	for f in "$site2/demo/__init__.py" "$site2/demo/util.py"; do
+		[[ -f $f && ! -L $f ]] || fail "$f is still a symlink after pin --mode $mode"
+	done
+	# back to symlinks for the copy run
+	rm -rf "$T/v2"
+	pin_venv "$C" "$T/v2" "$demo"
+	run_ok "$WHEELFS" pin --mode symlink "$L2"
+done
+grep -Eq '^pinned 4 files \(0 reflinked, 0 hardlinked, 4 copied' "$LAST_OUT" ||
+	fail "pin --mode copy did not copy the symlinked files: $(cat "$LAST_OUT")"
+[[ $(find "$site2" -type l | wc -l) == 1 ]] || fail "symlinks left: $(find "$site2" -type l)"
+[[ $(readlink "$site2/demo/alias.py") == util.py ]] || fail "a tree symlink changed"
+[[ ! -e $L2/.wheelfs/pinned-symlinks ]] || fail "pinned-symlinks still lists blobs"
+[[ -z $(pin_leftovers "$L2") ]] || fail "temp names left: $(pin_leftovers "$L2")"
+out=$(pin_check "$L2" "$demo") || fail "$out"
+ref=$(stat -c %Y "$site/demo")
+[[ $(stat -c '%a %Y' "$site2/demo") == "755 $ref" ]] ||
+	fail "demo/ is $(stat -c '%a %Y' "$site2/demo"), not 755 $ref"
+[[ $(pin_view_pinned "$L2") == 1 ]] || fail "view not pinned"
+run_ok "$WHEELFS" pin --mode copy "$L2"
+grep -q "^nothing to pin" "$LAST_OUT" || fail "a third pin did something: $(cat "$LAST_OUT")"
+
+# Without the cache the symlink-pinned venv is broken, as the warning
+# said; the one pinned again in copy mode works.
 rm -rf "$C"
 expect_fail_match "ImportError|No such file" "$T/v/bin/python" -c 'from demo import X'
+run_ok "$T/v2/bin/python" -c 'import demo, demo.alias; assert demo.X == 5 and demo.alias.Z == 6'
 echo "ok"
