@@ -1,6 +1,7 @@
 /* cache.c — the content-addressed blob store (layout in cache.h). */
 #include "cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +25,26 @@ static int open_dir(int dirfd, const char *name, int create)
 	return fd < 0 ? -errno : fd;
 }
 
+/* 1 when a directory without the marker may become a cache: it holds
+ * nothing but a fresh filesystem's lost+found and the marker's temp file
+ * (wfs_write_atomic) of another process creating the cache, or of one
+ * killed meanwhile: the marker is the first thing a cache gets. */
+static int blank_dir(int dirfd)
+{
+	struct dirent *de;
+	DIR *d;
+	int blank = 1;
+
+	if (wfs_opendirat(dirfd, ".", 0, &d))
+		return 0;
+	while (blank && (de = readdir(d)))
+		blank = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+			!strcmp(de->d_name, "lost+found") ||
+			!strncmp(de->d_name, ".wfs-tmp.", 9);
+	closedir(d);
+	return blank;
+}
+
 static int check_marker(int dirfd, const char *path, int create,
 			struct wfs_err *err)
 {
@@ -31,9 +52,14 @@ static int check_marker(int dirfd, const char *path, int create,
 	size_t len;
 	int rc = wfs_read_file(dirfd, CACHE_MARKER, &buf, &len);
 
-	if (rc == -ENOENT && create)
+	if (rc == -ENOENT && create && blank_dir(dirfd))
 		return wfs_write_atomic(dirfd, CACHE_MARKER, CACHE_MARKER_LINE,
 					strlen(CACHE_MARKER_LINE), 0644, 1);
+	if (rc == -ENOENT && create)
+		return wfs_errf(err, -ENOTEMPTY,
+				"%s: not a wheelfs cache (no %s file), and "
+				"not empty: refusing to make it one",
+				path, CACHE_MARKER);
 	if (rc == -ENOENT)
 		return wfs_errf(err, -ENOENT,
 				"%s: not a wheelfs cache (no %s file)", path,

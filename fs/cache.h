@@ -2,7 +2,9 @@
  *
  * Layout of a cache directory (see wheelfs-cache(5)):
  *
- *   CACHE/wheelfs-cache        marker file: "wheelfs-cache 1\n"
+ *   CACHE/wheelfs-cache        marker file: "wheelfs-cache 1\n", written
+ *                              first; WFS_CACHE_CREATE makes only a missing
+ *                              or empty directory a cache
  *   CACHE/blobs/ab/ab0123...   file contents, named by XXH3-128 hex digest,
  *                              fanned out by the first two hex characters;
  *                              mode 0444, never modified once named

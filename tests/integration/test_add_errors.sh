@@ -1,5 +1,6 @@
 #!/bin/bash
-# wheelfs add on bad input: missing source, missing cache parent, a text
+# wheelfs add on bad input: missing source, missing cache parent, a cache
+# that is a non-empty directory without the marker, a text
 # file posing as a wheel, a directory that is not a wheel, no arguments; and
 # a failing source next to a good one (the good one is still added, exit 1).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -16,6 +17,23 @@ echo "missing source: $(cat "$LAST_ERR")"
 expect_fail_match 'no/such/parent' "$WHEELFS" add "$T/no/such/parent/cache" "$good"
 echo "missing cache parent: $(cat "$LAST_ERR")"
 [[ ! -e $T/no ]] || fail "add created the cache's missing parents"
+
+# An existing directory that is not a cache and not empty (here: an
+# unpacked wheel, given first by mistake) is not made one: one line,
+# exit 1, nothing written into it.  An empty one is.
+unpack_wheel "$good" "$T/unpacked"
+before=$(tree_snapshot "$T/unpacked")
+expect_fail_match "^wheelfs: $T/unpacked: not a wheelfs cache \(no wheelfs-cache file\), and not empty" \
+	"$WHEELFS" add "$T/unpacked" "$good"
+[[ $LAST_RC == 1 && $(grep -c . "$LAST_ERR") == 1 ]] || fail "exit $LAST_RC: $(cat "$LAST_ERR")"
+[[ $(tree_snapshot "$T/unpacked") == "$before" ]] || fail "add wrote into a directory that is no cache"
+"$PY" -m venv --without-pip "$T/venv"
+expect_fail_match "^wheelfs: $T/unpacked: not a wheelfs cache" \
+	"$WHEELFS" install --cache "$T/unpacked" "$T/venv" "$good"
+[[ $(tree_snapshot "$T/unpacked") == "$before" ]] || fail "install wrote into a directory that is no cache"
+mkdir -p "$T/empty/lost+found"
+run_ok "$WHEELFS" add -q "$T/empty" "$good"
+run_ok "$WHEELFS" ls "$T/empty"
 
 # A plain text file named x.whl (a bad name) and one with a valid wheel name.
 echo "this is not a zip" >"$T/x.whl"
