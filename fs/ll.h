@@ -3,7 +3,8 @@
  *   ll.c         the ops table, lookup/forget/getattr/readlink/read,
  *                statfs, xattrs, INIT (capabilities and caching choices)
  *   ll_write.c   the operations that change the tree: copy-up, create,
- *                mkdir, symlink, mknod, unlink, rmdir, rename, link
+ *                mkdir, symlink, mknod, unlink, rmdir, link
+ *   ll_rename.c  rename
  *   ll_attr.c    setattr, write and fsync
  *   ll_dir.c     readdir / readdirplus over merged listings
  *   ll_reload.c  live reload of the view, and kernel cache invalidation
@@ -50,7 +51,19 @@ int wfs_copy_up_for_write(struct wfs_fs *fs, struct wfs_node *n, int empty);
  * does, or -errno when it cannot be listed. */
 int wfs_dir_empty(struct wfs_fs *fs, struct wfs_node *n);
 
-/* ll_write.c / ll_attr.c / ll_dir.c handlers of the ops table. */
+/* 1 when n shows a directory (its upper entry's type, else its lower's). */
+int wfs_node_is_dir(struct wfs_fs *fs, struct wfs_node *n);
+/* The lower entry at dir/name whether whited out or not; -1 when none. */
+long wfs_node_lower_raw(struct wfs_fs *fs, struct wfs_node *dir,
+			const char *name);
+/* Record a whiteout for path before the upper entry there changes; what
+ * was recorded before goes to *prev, to put back if that change fails. */
+int wfs_ll_wo_hide(struct wfs_fs *fs, const char *path, int *prev);
+/* Make sure an open file keeps working once its name is gone. */
+void wfs_node_keep_open(struct wfs_fs *fs, struct wfs_node *n);
+
+/* ll_write.c / ll_rename.c / ll_attr.c / ll_dir.c handlers of the ops
+ * table. */
 void wfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		    int to_set, struct fuse_file_info *fi);
 void wfs_ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -1,14 +1,13 @@
 /* ll_write.c — operations that change the names of the tree (overlay
- * semantics); setattr, write and fsync are in ll_attr.c.
+ * semantics); rename is in ll_rename.c, setattr, write and fsync in
+ * ll_attr.c.
  *
  * Everything written lands in the upper layer.  A write or setattr on a
  * lower file copies it up first (wfs_copy_up: parents first, the blob
  * cloned or copied, the tree's mode and mtime kept); the cache is only ever
  * read.  Removing a lower name records a whiteout; a directory made where a
  * lower directory was removed is opaque; making any name removes its
- * whiteout.  Renaming a directory with lower content first copies that
- * content up (copy_up_tree: the lower layer's names are fixed), then
- * renames the upper directory.  Hard links are not supported (EXDEV).
+ * whiteout.  Hard links are not supported (EXDEV).
  */
 #include "ll.h"
 #include "pin.h"
@@ -24,7 +23,7 @@
 #define LOCK(fs) pthread_mutex_lock(&(fs)->mu)
 #define UNLOCK(fs) pthread_mutex_unlock(&(fs)->mu)
 
-static int is_dir(struct wfs_fs *fs, struct wfs_node *n)
+int wfs_node_is_dir(struct wfs_fs *fs, struct wfs_node *n)
 {
 	if (n->utype)
 		return S_ISDIR(n->utype);
@@ -123,53 +122,6 @@ int wfs_copy_up_for_write(struct wfs_fs *fs, struct wfs_node *n, int empty)
 	return rc;
 }
 
-/* Copy up everything below directory n that comes from the lower layer:
- * each lower child not whited out or shadowed, files cloned or copied,
- * directories made and walked.  After it, n's upper directory holds the
- * whole merged listing.  An interruption leaves upper copies that shadow
- * identical lower entries: nothing a reader could tell. */
-static int copy_up_tree(struct wfs_fs *fs, struct wfs_node *n)
-{
-	const struct wfs_lower *l = fs->lower;
-	uint32_t dir = (uint32_t)n->lower;
-	int rc = 0;
-
-	for (uint32_t k = l->kid_off[dir]; !rc && k < l->kid_off[dir + 1];
-	     k++) {
-		const char *name = l->cv.v[l->kids[k]].name;
-		struct wfs_node *c;
-
-		rc = wfs_node_resolve(fs, n, name, -1, &c, NULL);
-		if (rc == -ENOENT) { /* whited out */
-			rc = 0;
-			continue;
-		}
-		if (rc)
-			break;
-		c->pins++;
-		rc = wfs_copy_up(fs, c, 0);
-		if (!rc && c->utype == S_IFDIR && c->lower >= 0 && !c->opaque &&
-		    wfs_lower_isdir(l, (uint32_t)c->lower))
-			rc = copy_up_tree(fs, c);
-		c->pins--;
-		wfs_node_put(fs, c);
-	}
-	return rc;
-}
-
-/* After copy_up_tree(top) and its move: nothing below top has lower
- * content any more. */
-static void drop_lower(struct wfs_fs *fs, struct wfs_node *n, void *top)
-{
-	for (struct wfs_node *p = n->parent; p; p = p->parent)
-		if (p == top) {
-			n->lower = -1;
-			n->opaque = 0;
-			wfs_node_dir_changed(fs, n);
-			return;
-		}
-}
-
 /* ---- creating names ------------------------------------------------------- */
 
 /* Checks for making dir/name, and dir's upper directory.  Returns an
@@ -184,7 +136,7 @@ static int prep_create(struct wfs_fs *fs, struct wfs_node *dir,
 		return -ENOENT;
 	if (wfs_node_reserved(fs, dir, name))
 		return -EPERM;
-	if (!is_dir(fs, dir))
+	if (!wfs_node_is_dir(fs, dir))
 		return -ENOTDIR;
 	rc = wfs_node_resolve(fs, dir, name, -1, &n, NULL);
 	if (!rc) {
@@ -202,7 +154,8 @@ static int prep_create(struct wfs_fs *fs, struct wfs_node *dir,
 }
 
 /* The lower entry at dir/name whether whited out or not; -1 when none. */
-static long lower_raw(struct wfs_fs *fs, struct wfs_node *dir, const char *name)
+long wfs_node_lower_raw(struct wfs_fs *fs, struct wfs_node *dir,
+			const char *name)
 {
 	if (dir->lower < 0 || dir->opaque ||
 	    !wfs_lower_isdir(fs->lower, (uint32_t)dir->lower))
@@ -216,7 +169,7 @@ static long lower_raw(struct wfs_fs *fs, struct wfs_node *dir, const char *name)
 static int mark_created(struct wfs_fs *fs, struct wfs_node *dir,
 			const char *name, const char *path, int isdir)
 {
-	long raw = lower_raw(fs, dir, name);
+	long raw = wfs_node_lower_raw(fs, dir, name);
 	int want = WFS_WO_NONE, rc;
 
 	if (isdir && raw >= 0 && wfs_lower_isdir(fs->lower, (uint32_t)raw))
@@ -373,7 +326,7 @@ void wfs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		/* It exists after all (the kernel's dentry was negative). */
 		if (fi->flags & O_EXCL)
 			rc = -EEXIST;
-		else if (is_dir(fs, n))
+		else if (wfs_node_is_dir(fs, n))
 			rc = -EISDIR;
 		else
 			rc = wfs_copy_up_for_write(fs, n,
@@ -441,13 +394,12 @@ void wfs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 
 /* ---- removing names ------------------------------------------------------- */
 
-/* Make sure an open file keeps working once its name is gone. */
 /* Record a whiteout for path before the upper entry there goes (a
  * whiteout under an upper entry still shows that entry): what was
  * recorded before goes to *prev, to put back if the upper change fails.
  * Else, had the daemon died between the two, the lower entry would show
  * again. */
-static int wo_hide(struct wfs_fs *fs, const char *path, int *prev)
+int wfs_ll_wo_hide(struct wfs_fs *fs, const char *path, int *prev)
 {
 	*prev = wfs_wo_get(&fs->wo, path);
 	return wfs_wo_set(&fs->wo, path, WFS_WO_WHITEOUT);
@@ -462,7 +414,7 @@ static int remove_name(struct wfs_fs *fs, struct wfs_node *n, const char *path,
 	const char *nm;
 	int rc = 0, pfd, prev = WFS_WO_NONE;
 
-	if (n->lower >= 0 && (rc = wo_hide(fs, path, &prev)))
+	if (n->lower >= 0 && (rc = wfs_ll_wo_hide(fs, path, &prev)))
 		return rc;
 	if (n->utype) {
 		pfd = rc = wfs_node_upper_parent(fs, n, &nm);
@@ -476,7 +428,8 @@ static int remove_name(struct wfs_fs *fs, struct wfs_node *n, const char *path,
 	return rc;
 }
 
-static void keep_open(struct wfs_fs *fs, struct wfs_node *n)
+/* Make sure an open file keeps working once its name is gone. */
+void wfs_node_keep_open(struct wfs_fs *fs, struct wfs_node *n)
 {
 	if (n->nlookup && (n->utype == S_IFREG || !n->utype)) {
 		int fd = wfs_node_dupfd(fs, n, 0);
@@ -497,7 +450,7 @@ void wfs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	rc = wfs_node_resolve(fs, dir, name, -1, &n, NULL);
 	if (rc)
 		goto out;
-	if (is_dir(fs, n)) {
+	if (wfs_node_is_dir(fs, n)) {
 		rc = -EISDIR;
 		goto put;
 	}
@@ -505,7 +458,7 @@ void wfs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = -ENAMETOOLONG;
 		goto put;
 	}
-	keep_open(fs, n);
+	wfs_node_keep_open(fs, n);
 	if ((rc = remove_name(fs, n, path, 0)))
 		goto put;
 	wfs_node_dir_changed(fs, dir);
@@ -530,7 +483,7 @@ void wfs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	rc = wfs_node_resolve(fs, dir, name, -1, &n, NULL);
 	if (rc)
 		goto out;
-	if (!is_dir(fs, n))
+	if (!wfs_node_is_dir(fs, n))
 		rc = -ENOTDIR;
 	else if ((rc = wfs_dir_empty(fs, n)) == 1)
 		rc = wfs_node_path(n, NULL, path, sizeof(path)) < 0
@@ -551,153 +504,6 @@ void wfs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 put:
 	wfs_node_put(fs, n);
 out:
-	UNLOCK(fs);
-	fuse_reply_err(req, -rc);
-}
-
-/* ---- rename ------------------------------------------------------------- */
-
-static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
-		     struct wfs_node *d2, const char *newname,
-		     unsigned int flags, struct wfs_node *src,
-		     struct wfs_node **dstp)
-{
-	struct wfs_node *dst = *dstp;
-	char p1[PATH_MAX], p2[PATH_MAX];
-	int srcdir = is_dir(fs, src), tree = 0, rc, pfd1, pfd2;
-	int prev = WFS_WO_NONE;
-	long raw;
-
-	if (dst == src)
-		return 0;
-	if (dst && (flags & RENAME_NOREPLACE))
-		return -EEXIST;
-	if (srcdir) {
-		if (dst && !is_dir(fs, dst))
-			return -ENOTDIR;
-		if (dst && (rc = wfs_dir_empty(fs, dst)) <= 0)
-			return rc ? rc : -ENOTEMPTY;
-		/* Lower content moves as upper copies (the names of the
-		 * lower layer are fixed). */
-		tree = src->lower >= 0 && !src->opaque &&
-		       wfs_lower_isdir(fs->lower, (uint32_t)src->lower);
-	} else if (dst && is_dir(fs, dst)) {
-		return -EISDIR;
-	}
-	if (wfs_node_path(d1, name, p1, sizeof(p1)) < 0 ||
-	    wfs_node_path(d2, newname, p2, sizeof(p2)) < 0)
-		return -ENAMETOOLONG;
-	rc = wfs_copy_up(fs, src, 0);
-	if (!rc && tree)
-		rc = copy_up_tree(fs, src);
-	if (!rc)
-		rc = wfs_copy_up(fs, d2, 0);
-	if (rc)
-		return rc;
-	if (dst)
-		keep_open(fs, dst);
-	pfd1 = wfs_node_upper_dir(fs, d1);
-	if (pfd1 < 0)
-		return pfd1;
-	pfd2 = wfs_node_upper_dir(fs, d2);
-	if (pfd2 < 0) {
-		close(pfd1);
-		return pfd2;
-	}
-	/* Whiteouts: the old name's lower entry must stay hidden (recorded
-	 * first, see wo_hide); the new name is an upper entry now (opaque if
-	 * a directory over a lower directory). */
-	if (src->lower >= 0 && (rc = wo_hide(fs, p1, &prev))) {
-		close(pfd1);
-		close(pfd2);
-		return rc;
-	}
-	if (flags)
-		rc = renameat2(pfd1, name, pfd2, newname, flags);
-	else
-		rc = renameat(pfd1, name, pfd2, newname);
-	rc = rc < 0 ? -errno : 0;
-	close(pfd1);
-	close(pfd2);
-	if (rc) {
-		if (src->lower >= 0)
-			(void)wfs_wo_set(&fs->wo, p1, prev);
-		return rc;
-	}
-	if (src->lower < 0 && fs->wo.n)
-		rc = wfs_wo_set(&fs->wo, p1, WFS_WO_NONE);
-	raw = lower_raw(fs, d2, newname);
-	if (!rc && (fs->wo.n || (srcdir && raw >= 0)))
-		rc = wfs_wo_set(&fs->wo, p2,
-				srcdir && raw >= 0 &&
-						wfs_lower_isdir(fs->lower,
-								(uint32_t)raw)
-					? WFS_WO_OPAQUE
-					: WFS_WO_NONE);
-	if (!rc && srcdir && fs->wo.n)
-		rc = wfs_wo_clear_under(&fs->wo, p2);
-	/* Below a whited-out name, records are moot. */
-	if (!rc && tree && fs->wo.n)
-		rc = wfs_wo_clear_under(&fs->wo, p1);
-	if (tree)
-		wfs_node_each(fs, drop_lower, src);
-	if (dst) {
-		dst->pins--;
-		wfs_node_detach(fs, dst);
-		*dstp = NULL;
-	}
-	wfs_node_dir_changed(fs, d1);
-	wfs_node_dir_changed(fs, d2);
-	if (wfs_node_move(fs, src, d2, newname))
-		wfs_node_detach(fs, src);
-	else {
-		src->lower = wfs_node_lower_child(fs, d2, newname, p2);
-		src->opaque =
-			fs->wo.n && wfs_wo_get(&fs->wo, p2) == WFS_WO_OPAQUE;
-	}
-	return rc;
-}
-
-void wfs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-		   fuse_ino_t newparent, const char *newname,
-		   unsigned int flags)
-{
-	struct wfs_fs *fs = wfs_req_fs(req);
-	struct wfs_node *d1, *d2, *src = NULL, *dst = NULL;
-	int rc;
-
-	if (flags & ~(unsigned)RENAME_NOREPLACE) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	LOCK(fs);
-	d1 = wfs_node_of(fs, parent);
-	d2 = wfs_node_of(fs, newparent);
-	if (wfs_node_reserved(fs, d2, newname))
-		rc = -EPERM;
-	else if (d1->detached || d2->detached)
-		rc = -ENOENT;
-	else
-		rc = wfs_node_resolve(fs, d1, name, -1, &src, NULL);
-	if (!rc) {
-		src->pins++;
-		rc = wfs_node_resolve(fs, d2, newname, -1, &dst, NULL);
-		if (rc == -ENOENT)
-			rc = 0;
-		if (dst)
-			dst->pins++;
-		if (!rc)
-			rc = do_rename(fs, d1, name, d2, newname, flags, src,
-				       &dst);
-	}
-	if (dst) {
-		dst->pins--;
-		wfs_node_put(fs, dst);
-	}
-	if (src) {
-		src->pins--;
-		wfs_node_put(fs, src);
-	}
 	UNLOCK(fs);
 	fuse_reply_err(req, -rc);
 }
