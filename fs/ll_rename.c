@@ -165,6 +165,119 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 	return rc;
 }
 
+/* ---- RENAME_EXCHANGE ------------------------------------------------------ */
+
+/* What the whiteouts record at path once an upper entry that is a
+ * directory (isdir) or not stands there, all its lower content copied up:
+ * a directory over a lower directory is opaque, anything else has no
+ * record. */
+static int wo_want(struct wfs_fs *fs, struct wfs_node *dir, const char *name,
+		   int isdir)
+{
+	long raw = wfs_node_lower_raw(fs, dir, name);
+
+	return isdir && raw >= 0 && wfs_lower_isdir(fs->lower, (uint32_t)raw)
+		       ? WFS_WO_OPAQUE
+		       : WFS_WO_NONE;
+}
+
+/* n shows lower content below it (a merged directory). */
+static int has_lower_tree(struct wfs_fs *fs, struct wfs_node *n)
+{
+	return wfs_node_is_dir(fs, n) && n->lower >= 0 && !n->opaque &&
+	       wfs_lower_isdir(fs->lower, (uint32_t)n->lower);
+}
+
+/* Node n now stands at dir/name (path): its lower entry and opaque mark. */
+static void settle(struct wfs_fs *fs, struct wfs_node *n, struct wfs_node *dir,
+		   const char *name, const char *path)
+{
+	if (wfs_node_move(fs, n, dir, name)) {
+		wfs_node_detach(fs, n);
+		return;
+	}
+	n->lower = wfs_node_lower_child(fs, dir, name, path);
+	n->opaque = fs->wo.n && wfs_wo_get(&fs->wo, path) == WFS_WO_OPAQUE;
+}
+
+/* Swap d1/name (a) and d2/newname (b).  Both are copied up, directories
+ * with their lower content (the names of the lower layer are fixed), and
+ * swapped in the upper layer; each name then holds an upper entry, opaque
+ * when it is a directory over a lower directory.  A name's new opaque
+ * mark is recorded before the swap (nothing of its current entry is
+ * lower any more, so it hides nothing), a dropped one after. */
+static int do_exchange(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
+		       struct wfs_node *d2, const char *newname,
+		       struct wfs_node *a, struct wfs_node *b)
+{
+	char p1[PATH_MAX], p2[PATH_MAX];
+	int adir = wfs_node_is_dir(fs, a), bdir = wfs_node_is_dir(fs, b);
+	int atree = has_lower_tree(fs, a), btree = has_lower_tree(fs, b);
+	int want1, want2, prev1, prev2, rc, pfd1, pfd2;
+
+	if (a == b)
+		return 0;
+	if (wfs_node_path(d1, name, p1, sizeof(p1)) < 0 ||
+	    wfs_node_path(d2, newname, p2, sizeof(p2)) < 0)
+		return -ENAMETOOLONG;
+	rc = wfs_copy_up(fs, a, 0);
+	if (!rc && atree)
+		rc = copy_up_tree(fs, a);
+	if (!rc)
+		rc = wfs_copy_up(fs, b, 0);
+	if (!rc && btree)
+		rc = copy_up_tree(fs, b);
+	if (rc)
+		return rc;
+	pfd1 = wfs_node_upper_dir(fs, d1);
+	if (pfd1 < 0)
+		return pfd1;
+	pfd2 = wfs_node_upper_dir(fs, d2);
+	if (pfd2 < 0) {
+		close(pfd1);
+		return pfd2;
+	}
+	want1 = wo_want(fs, d1, name, bdir);
+	want2 = wo_want(fs, d2, newname, adir);
+	prev1 = wfs_wo_get(&fs->wo, p1);
+	prev2 = wfs_wo_get(&fs->wo, p2);
+	if (want1 == WFS_WO_OPAQUE)
+		rc = wfs_wo_set(&fs->wo, p1, want1);
+	if (!rc && want2 == WFS_WO_OPAQUE)
+		rc = wfs_wo_set(&fs->wo, p2, want2);
+	if (!rc && renameat2(pfd1, name, pfd2, newname, RENAME_EXCHANGE) < 0)
+		rc = -errno;
+	close(pfd1);
+	close(pfd2);
+	if (rc) {
+		(void)wfs_wo_set(&fs->wo, p1, prev1);
+		(void)wfs_wo_set(&fs->wo, p2, prev2);
+		return rc;
+	}
+	rc = wfs_wo_set(&fs->wo, p1, want1);
+	if (!rc)
+		rc = wfs_wo_set(&fs->wo, p2, want2);
+	/* Below each name, records are moot now: its directory is opaque
+	 * or has no lower directory. */
+	if (!rc && fs->wo.n)
+		rc = wfs_wo_clear_under(&fs->wo, p1);
+	if (!rc && fs->wo.n)
+		rc = wfs_wo_clear_under(&fs->wo, p2);
+	if (atree)
+		wfs_node_each(fs, drop_lower, a);
+	if (btree)
+		wfs_node_each(fs, drop_lower, b);
+	wfs_node_dir_changed(fs, d1);
+	wfs_node_dir_changed(fs, d2);
+	wfs_node_dir_changed(fs, a);
+	wfs_node_dir_changed(fs, b);
+	/* The kernel holds both parents for the request: neither goes while
+	 * its child moves out. */
+	settle(fs, a, d2, newname, p2);
+	settle(fs, b, d1, name, p1);
+	return rc;
+}
+
 void wfs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		   fuse_ino_t newparent, const char *newname,
 		   unsigned int flags)
@@ -173,7 +286,7 @@ void wfs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct wfs_node *d1, *d2, *src = NULL, *dst = NULL;
 	int rc;
 
-	if (flags & ~(unsigned)RENAME_NOREPLACE) {
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -193,7 +306,11 @@ void wfs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 			rc = 0;
 		if (dst)
 			dst->pins++;
-		if (!rc)
+		if (!rc && (flags & RENAME_EXCHANGE))
+			rc = dst ? do_exchange(fs, d1, name, d2, newname, src,
+					       dst)
+				 : -ENOENT;
+		else if (!rc)
 			rc = do_rename(fs, d1, name, d2, newname, flags, src,
 				       &dst);
 	}

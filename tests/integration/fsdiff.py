@@ -11,7 +11,8 @@
 
 A is a wheelfs mount's site-packages, B a native copy made before.  Each
 operation (create, write, append, truncate, read, stat, listdir, unlink,
-mkdir, rmdir, rename, symlink, fallocate, mkfifo, overwrite, readlink, chmod,
+mkdir, rmdir, rename, renameat2 with RENAME_NOREPLACE or RENAME_EXCHANGE,
+symlink, fallocate, mkfifo, overwrite, readlink, chmod,
 utime, mmapwrite, heldread, user.* xattrs) runs on both, on the
 same relative paths, and must end the same way: the same result, or the
 same errno.  Files are opened O_NONBLOCK, so FIFOs never block.  One
@@ -20,6 +21,7 @@ fails with EXDEV; the operation is then skipped on B too.  "same" compares type,
 entry, and the user.* xattrs of files and directories (not times, inode
 numbers or directory link counts).
 """
+import ctypes
 import errno
 import hashlib
 import json
@@ -31,6 +33,8 @@ import sys
 
 
 NB = os.O_NONBLOCK  # a FIFO must not block an open
+LIBC = ctypes.CDLL(None, use_errno=True)
+RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 
 
 def outcome(fn, *args):
@@ -127,6 +131,12 @@ class Tree:
 
     def rename(self, a, b):
         os.rename(self.p(a), self.p(b))
+
+    def rename2(self, a, b, flags):  # renameat2(2): NOREPLACE, EXCHANGE
+        if LIBC.renameat2(-100, os.fsencode(self.p(a)), -100,
+                          os.fsencode(self.p(b)), flags) < 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e))
 
     def symlink(self, target, rel):
         os.symlink(target, self.p(rel))
@@ -235,7 +245,8 @@ def run(seed, count, a, b):
     for i in range(count):
         op = rnd.choice(["create", "write", "append", "truncate", "read",
                          "read", "stat", "stat", "listdir", "unlink",
-                         "mkdir", "rmdir", "rename", "rename", "symlink",
+                         "mkdir", "rmdir", "rename", "rename", "rename2",
+                         "rename2", "symlink",
                          "readlink", "chmod", "utime", "link",
                          "overwrite", "mkfifo", "fallocate", "mmapwrite",
                          "heldread", "setxattr", "getxattr", "listxattr",
@@ -260,6 +271,10 @@ def run(seed, count, a, b):
                 args += (rnd.randbytes(rnd.choice([0, 3, 50])),)
         elif op in ("rename", "link"):
             args = (existing(), any_path())
+        elif op == "rename2":
+            args = (existing(), existing() if rnd.random() < 0.7
+                    else any_path(),
+                    rnd.choice([RENAME_NOREPLACE, RENAME_EXCHANGE]))
         elif op == "symlink":
             # relative targets without "..": inside the tree, or dangling
             args = (rnd.choice(["x.py", "n0/n2", "n1", "/nonexistent/x"]),

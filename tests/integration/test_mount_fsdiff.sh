@@ -1,7 +1,8 @@
 #!/bin/bash
 # Python must not be able to tell the view from a real directory: the same
 # seeded random file system operations (fsdiff.py: create, write, append,
-# truncate, read, stat, listdir, unlink, mkdir, rmdir, rename, symlink,
+# truncate, read, stat, listdir, unlink, mkdir, rmdir, rename, renameat2
+# with RENAME_NOREPLACE or RENAME_EXCHANGE, symlink,
 # readlink, chmod, utime, link, mmap writes, reads through a descriptor
 # opened before a write, user.* xattrs) on a mounted view and on a native copy of it
 # end the same way, one by one, and leave the same trees, before and after

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Overlay semantics of a mount: copy-up on write, chmod, truncate, utimes
-# and setxattr; rename (replacing, RENAME_NOREPLACE, EXCHANGE refused,
+# and setxattr; rename (replacing, RENAME_NOREPLACE, RENAME_EXCHANGE of
+# files and directories with lower content,
 # directories with lower content, there and back); unlink and rmdir
 # of lower entries (whiteouts, merged emptiness), opaque directories;
 # symlink, mknod (files and FIFOs; no devices), link; open files
@@ -21,6 +22,7 @@ whl=$(mkwheel --out "$W" --name ovl --version 1.0 \
 	--file ovl/sub/b.py='B = 1' \
 	--file ovl/gone/x.py='x' --file ovl/gone/deep/y.py='y' \
 	--file ovl/keep/k.py='k' --file ovl/held.txt='held' \
+	--file ovl/xdir/e.py='E = 1' --file ovl/ydir/f.py='F = 1' \
 	--file ovl/tool.sh='#!/bin/sh' --exec ovl/tool.sh \
 	--symlink ovl/link=data.txt)
 mkvenv "$V"
@@ -92,7 +94,20 @@ open(p("n1"), "w").close()
 assert renameat2(p("n1"), p("data.txt"), 1) == errno.EEXIST
 assert renameat2(p("n1"), p("keep", "k.py"), 1) == errno.EEXIST  # lower name
 assert renameat2(p("n1"), p("n2"), 1) == 0
-assert renameat2(p("n2"), p("data.txt"), 2) == errno.EINVAL
+# an upper file and a lower one swap, and back
+assert renameat2(p("n2"), p("data.txt"), 2) == 0
+assert open(p("n2")).read().startswith("line one")
+assert open(p("data.txt")).read() == ""
+assert renameat2(p("n2"), p("data.txt"), 2) == 0
+assert open(p("data.txt")).read().startswith("line one")
+# two directories with lower content: each shows the other's content only
+assert renameat2(p("xdir"), p("ydir"), 2) == 0
+assert os.listdir(p("xdir")) == ["f.py"] and os.listdir(p("ydir")) == ["e.py"]
+assert open(p("ydir", "e.py")).read() == "E = 1"
+# a directory and a file
+assert renameat2(p("xdir"), p("n2"), 2) == 0
+assert os.listdir(p("n2")) == ["f.py"] and os.path.isfile(p("xdir"))
+assert renameat2(p("ydir"), p("nowhere"), 2) == errno.ENOENT
 # a lower file renamed away: the old name disappears
 os.rename(p("keep", "k.py"), p("k2.py"))
 assert not os.path.exists(p("keep", "k.py")) and open(p("k2.py")).read() == "k"
