@@ -182,14 +182,21 @@ static int mark_created(struct wfs_fs *fs, struct wfs_node *dir,
 	return rc;
 }
 
+/* A root daemon gives what it made the caller's owner, and group unless
+ * the directory is set-group-ID: then the entry keeps the directory's
+ * group, which it got when made, as on a native directory. */
 static void chown_new(struct wfs_fs *fs, fuse_req_t req, int pfd,
 		      const char *name)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct stat dst;
+	gid_t gid = ctx->gid;
 
-	if (fs->privileged)
-		(void)fchownat(pfd, name, ctx->uid, ctx->gid,
-			       AT_SYMLINK_NOFOLLOW);
+	if (!fs->privileged)
+		return;
+	if (fstat(pfd, &dst) == 0 && (dst.st_mode & S_ISGID))
+		gid = (gid_t)-1;
+	(void)fchownat(pfd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW);
 }
 
 /* After making dir/name in the upper layer: whiteouts, node, entry. */

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Overlay semantics of a mount: copy-up on write, chmod, truncate, utimes
-# and setxattr; rename (replacing, RENAME_NOREPLACE, RENAME_EXCHANGE of
-# files and directories with lower content,
-# directories with lower content, there and back); unlink and rmdir
+# and setxattr; the group of names made in a set-group-ID directory;
+# rename (replacing, RENAME_NOREPLACE, RENAME_EXCHANGE of files and
+# directories, directories with lower content, there and back); unlink and rmdir
 # of lower entries (whiteouts, merged emptiness), opaque directories;
 # symlink, mknod (files and FIFOs; no devices), link; open files
 # surviving unlink (and a deleted lower file writable through its
@@ -112,6 +112,20 @@ assert renameat2(p("ydir"), p("nowhere"), 2) == errno.ENOENT
 os.rename(p("keep", "k.py"), p("k2.py"))
 assert not os.path.exists(p("keep", "k.py")) and open(p("k2.py")).read() == "k"
 assert os.listdir(p("keep")) == []
+# a set-group-ID directory gives what is made in it its group, and
+# directories made in it the bit, as a native directory does
+if os.geteuid() == 0:
+    os.chown(p("keep"), -1, 4321)
+    os.chmod(p("keep"), 0o2775)
+    open(p("keep", "g.txt"), "w").close()
+    os.mkdir(p("keep", "gd"))
+    os.symlink("g.txt", p("keep", "gl"))
+    os.mkfifo(p("keep", "gf"))
+    for n in ("g.txt", "gd", "gl", "gf"):
+        assert os.lstat(p("keep", n)).st_gid == 4321, (n, os.lstat(p("keep", n)))
+    assert os.stat(p("keep", "gd")).st_mode & stat.S_ISGID
+    for n in ("g.txt", "gd", "gl", "gf"):
+        (os.rmdir if n == "gd" else os.unlink)(p("keep", n))
 # a directory with lower content moves (its content copied up first),
 # and back over the whiteout its move left
 tree = lambda d: sorted((os.path.relpath(r, d), sorted(ds), sorted(fs))
