@@ -52,8 +52,9 @@ struct dist {
 	int have_old, same; /* replacing; by the same tree */
 	struct wfs_tree old;
 	char *old_version;
-	struct wfs_strset rm; /* VENV-relative paths to remove */
-	char *rm_last;	      /* the old RECORD, removed last */
+	struct wfs_strset rm;	/* VENV-relative paths to remove */
+	struct wfs_strset last; /* the old RECORDs, removed last */
+	int replaces_upper;	/* replaces a version pip installed */
 };
 
 struct ctx {
@@ -128,17 +129,18 @@ static int drop_claimed(struct ctx *x, const struct wfs_tree *t,
 	return rc;
 }
 
-/* What removing an installed tree `t` means: its venv RECORD (else the
- * plan it would have had), its upper dist-info files, the upper copies and
- * __pycache__ of its files.  keep (sorted): paths its replacement writes,
- * which are overwritten then rather than removed now.  files: also the
- * upper copies and __pycache__ (not when the same tree is reinstalled,
- * which keeps edits made through the mount).  The old RECORD is removed
- * last, so a rerun after a crash still finds what it lists. */
-static int plan_removal(struct ctx *x, struct dist *d, const struct wfs_tree *t,
-			const struct wfs_strset *keep, int files)
+/* What removing the distribution of the upper .dist-info directory di
+ * means: its venv RECORD (else the plan its installed tree t would have
+ * had; nothing when t is NULL), its upper dist-info files, the upper
+ * copies and __pycache__ of its files.  keep (sorted): paths its
+ * replacement writes, which are overwritten then rather than removed now.
+ * files: also the upper copies and __pycache__ (not when the same tree is
+ * reinstalled, which keeps edits made through the mount).  The old RECORD
+ * is removed last, so a rerun after a crash still finds what it lists. */
+static int plan_removal(struct ctx *x, struct dist *d, const char *di,
+			const struct wfs_tree *t, const struct wfs_strset *keep,
+			int files)
 {
-	const char *di = wfs_tree_str(t, t->hdr->distinfo_off);
 	struct wfs_record rec = { 0 };
 	struct wfs_strset inside = { 0 }, cand = { 0 };
 	struct wfs_plan tmp;
@@ -147,7 +149,9 @@ static int plan_removal(struct ctx *x, struct dist *d, const struct wfs_tree *t,
 	int rc, have_plan = 0;
 
 	rc = wfs_venv_record_read(x->v, di, &rec);
-	if (rc == -ENOENT || rc == -EINVAL) {
+	if ((rc == -ENOENT || rc == -EINVAL) && !t) {
+		rc = 0;
+	} else if (rc == -ENOENT || rc == -EINVAL) {
 		/* No (usable) RECORD: what install would have written is
 		 * what there is to remove. */
 		rc = wfs_plan_build(&tmp, x->c, x->v, t, NULL, 1, x->err);
@@ -187,10 +191,8 @@ static int plan_removal(struct ctx *x, struct dist *d, const struct wfs_tree *t,
 	for (size_t i = 0; !rc && i < cand.n; i++) {
 		if (keep && wfs_sorted_has(keep->v, keep->n, cand.v[i]))
 			continue;
-		if (strcmp(cand.v[i], last))
-			rc = wfs_ss_add(&d->rm, cand.v[i]);
-		else if (!(d->rm_last = strdup(last)))
-			rc = -ENOMEM;
+		rc = wfs_ss_add(strcmp(cand.v[i], last) ? &d->rm : &d->last,
+				cand.v[i]);
 	}
 	wfs_record_free(&rec);
 	wfs_ss_free(&inside);
@@ -211,6 +213,49 @@ static int plan_purge(struct ctx *x, struct dist *d)
 		    pyc_of(u, d->plan.vpaths, d->plan.nv)) {
 			snprintf(rp, sizeof(rp), "%s/%s", x->site_v, u);
 			rc = wfs_ss_add(&d->rm, rp);
+		}
+	}
+	return rc;
+}
+
+/* Other versions of d's distribution in the upper layer, which pip
+ * installed there (a .dist-info directory of d's normalized name other
+ * than the view's): removed as pip replaces them, by their RECORD. */
+static int plan_strays(struct ctx *x, struct dist *d,
+		       const struct wfs_strset *keep)
+{
+	const char *old =
+		d->have_old ? wfs_tree_str(&d->old, d->old.hdr->distinfo_off)
+			    : NULL;
+	char want[256], have[256], raw[256], di[WFS_VPATH_MAX];
+	size_t nl;
+	int rc = 0;
+
+	wfs_wheel_normalize(d->plan.name, want, sizeof(want));
+	di[0] = '\0';
+	for (size_t i = 0; !rc && i < x->upper.n; i++) {
+		const char *u = x->upper.v[i], *slash = strchr(u, '/');
+		size_t l = slash ? (size_t)(slash - u) : 0;
+		if (l < 11 || l >= sizeof(di) ||
+		    strncmp(slash - 10, ".dist-info", 10) ||
+		    (!strncmp(u, di, l) && !di[l]))
+			continue; /* not a .dist-info, or seen already */
+		snprintf(di, sizeof(di), "%.*s", (int)l, u);
+		nl = strcspn(di, "-");
+		snprintf(raw, sizeof(raw), "%.*s", (int)nl, di);
+		wfs_wheel_normalize(raw, have, sizeof(have));
+		if (strcmp(have, want) || (old && !strcmp(di, old)))
+			continue;
+		rc = plan_removal(x, d, di, NULL, keep, 1);
+		if (!rc && !d->have_old && strcmp(di, d->plan.distinfo) &&
+		    !d->replaces_upper) {
+			d->replaces_upper = 1;
+			free(d->old_version);
+			d->old_version =
+				nl + 11 < l ? strndup(di + nl + 1, l - nl - 11)
+					    : strdup("?");
+			if (!d->old_version)
+				rc = -ENOMEM;
 		}
 	}
 	return rc;
@@ -293,8 +338,9 @@ static int run_removal(struct ctx *x, struct dist *d)
 
 	for (size_t i = 0; !rc && i < d->rm.n; i++)
 		rc = remove_file(x, d->rm.v[i], &dirs);
-	if (!rc && d->rm_last)
-		rc = remove_file(x, d->rm_last, &dirs);
+	wfs_ss_sort(&d->last);
+	for (size_t i = 0; !rc && i < d->last.n; i++)
+		rc = remove_file(x, d->last.v[i], &dirs);
 	wfs_ss_sort(&dirs);
 	if (dirs.n)
 		qsort(dirs.v, dirs.n, sizeof(*dirs.v), cmp_len_desc);
@@ -377,7 +423,7 @@ static void ctx_free(struct ctx *x)
 		if (d->have_tree)
 			wfs_tree_free(&d->tree);
 		free(d->old_version);
-		free(d->rm_last);
+		wfs_ss_free(&d->last);
 		wfs_ss_free(&d->rm);
 	}
 	free(x->d);
@@ -527,7 +573,12 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		struct wfs_strset keep = { 0 };
 		rc = keep_set(&x, d, &keep);
 		if (!rc && d->have_old)
-			rc = plan_removal(&x, d, &d->old, &keep, !d->same);
+			rc = plan_removal(
+				&x, d,
+				wfs_tree_str(&d->old, d->old.hdr->distinfo_off),
+				&d->old, &keep, !d->same);
+		if (!rc)
+			rc = plan_strays(&x, d, &keep);
 		if (!rc && !d->same)
 			rc = plan_purge(&x, d);
 		wfs_ss_free(&keep);
@@ -552,7 +603,7 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		rc = wfs_venv_commit(venv, view, err);
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct dist *d = &x.d[i];
-		if (!d->have_old)
+		if (!d->have_old && !d->replaces_upper)
 			report(&x, "installed %s %s", d->plan.name,
 			       d->plan.version);
 		else if (d->same)
@@ -604,7 +655,10 @@ int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
 	if (!rc)
 		rc = scan_upper(&x);
 	for (size_t i = 0; i < x.n && !rc; i++) {
-		rc = plan_removal(&x, &x.d[i], &x.d[i].tree, NULL, 1);
+		const struct wfs_tree *t = &x.d[i].tree;
+		rc = plan_removal(&x, &x.d[i],
+				  wfs_tree_str(t, t->hdr->distinfo_off), t,
+				  NULL, 1);
 		wfs_ss_sort(&x.d[i].rm);
 	}
 	for (size_t i = 0; i < x.n && !rc; i++)
