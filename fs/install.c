@@ -84,27 +84,31 @@ static void report(const struct ctx *x, const char *fmt, ...)
 	x->o->report(line, x->o->report_arg);
 }
 
-/* Drop from cand the paths outside site-packages that the RECORD of a
- * distribution of the view other than t's lists: with no RECORD of its
- * own (a rerun after a crash), t's plan may name a file that
- * --force-overwrite gave to another distribution since. */
+/* Drop from cand the paths outside site-packages that a RECORD in the
+ * upper layer other than that of t's .dist-info lists: with no RECORD of
+ * its own (a rerun after a crash, or pip replaced it through the mount),
+ * t's plan may name a file that --force-overwrite gave to another
+ * distribution of the view since, or that pip installed for another. */
 static int drop_claimed(struct ctx *x, const struct wfs_tree *t,
 			struct wfs_strset *cand)
 {
+	const char *di = wfs_tree_str(t, t->hdr->distinfo_off);
 	struct wfs_strset others = { 0 };
-	char vp[WFS_VPATH_MAX];
+	char vp[WFS_VPATH_MAX], odi[WFS_VPATH_MAX];
 	size_t kept = 0;
 	int rc = 0;
 
-	for (size_t k = 0; k < x->view->n && !rc; k++) {
+	for (size_t k = 0; k < x->upper.n && !rc; k++) {
+		const char *u = x->upper.v[k], *slash = strchr(u, '/');
 		struct wfs_record rec = { 0 };
-		struct wfs_tree ot;
-		if (wfs_digest_equal(&x->view->dists[k].tree, &t->id) ||
-		    wfs_tree_load(x->c, &x->view->dists[k].tree, &ot, NULL))
-			continue; /* t itself, or a tree gone: nothing to keep */
-		rc = wfs_venv_record_read(
-			x->v, wfs_tree_str(&ot, ot.hdr->distinfo_off), &rec);
-		wfs_tree_free(&ot);
+		size_t l = slash ? (size_t)(slash - u) : 0;
+		if (l < 11 || l >= sizeof(odi) || strcmp(slash, "/RECORD") ||
+		    strncmp(slash - 10, ".dist-info", 10))
+			continue;
+		snprintf(odi, sizeof(odi), "%.*s", (int)l, u);
+		if (!strcmp(odi, di))
+			continue; /* t's own */
+		rc = wfs_venv_record_read(x->v, odi, &rec);
 		if (rc) {
 			rc = rc == -ENOENT || rc == -EINVAL ? 0 : rc;
 			continue;

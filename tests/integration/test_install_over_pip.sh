@@ -5,6 +5,9 @@
 # replaces it: what its RECORD lists goes (modules, __pycache__, scripts,
 # launchers, data files, the .dist-info), so only the new version is
 # installed.  Compared file for file with a venv that pip upgraded.
+# And when pip, through the mount, replaced a version of the view (its
+# RECORD gone with it), uninstalling the view's version leaves pip's files
+# alone.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/install_lib.sh"
 
@@ -59,4 +62,21 @@ run_ok "$WHEELFS" uninstall "$B" demo-pkg
 pip_run "$A" uninstall -q -y demo.pkg >/dev/null || fail "pip uninstall failed"
 materialize "$B" "$T/Blib"
 venvcmp "$A" "$B" "$T/Blib"
+
+# pip upgrades the view's version 1 through the mount: it removes what
+# version 1's RECORD lists (here by hand, as the mount is not needed to
+# show it) and installs version 2 into the upper layer, with the same
+# launcher demo-cli.  `wheelfs uninstall` of version 1, left in the view
+# without a RECORD, removes what version 1 would have written but not
+# version 2's launcher.
+C=$T/wfs/venv2
+mkvenv "$C"
+run_ok "$WHEELFS" install --cache "$T/cache" "$C" "$v1"
+rm -rf "$C/lib/$site/Demo_Pkg-1.0.dist-info" "$C/bin/demo-cli"
+pip_install "$C" --no-compile "$v2"
+run_ok "$WHEELFS" uninstall "$C" demo-pkg
+grep -qx 'uninstalled Demo_Pkg 1.0' "$LAST_OUT" || fail "no 'uninstalled Demo_Pkg 1.0' line: $(cat "$LAST_OUT")"
+[[ -e $C/bin/demo-cli ]] || fail "pip's launcher of version 2 was removed"
+[[ ! -e $C/bin/old-tool && ! -e $C/bin/demo-old && ! -e $C/share/demo/v1.txt ]] || fail "version 1's files left"
+[[ -e $C/lib/$site/demo_pkg-2.0.dist-info/RECORD && -e $C/lib/$site/demo_pkg/new.py ]] || fail "pip's version 2 was touched"
 echo PASS
