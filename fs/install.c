@@ -365,13 +365,31 @@ static int run_removal(struct ctx *x, struct dist *d)
 static int write_dist(struct ctx *x, struct dist *d)
 {
 	struct wfs_buf rec = { 0 };
-	char path[WFS_VPATH_MAX];
+	char path[WFS_VPATH_MAX], dir[WFS_VPATH_MAX] = "\1"; /* none yet */
 	const char *rel;
 	int fd, rc = 0;
 
-	for (size_t i = 0; !rc && i < d->plan.n; i++)
-		if (!d->plan.f[i].dropped)
-			rc = write_pfile(x, &d->plan.f[i]);
+	/* The plan is sorted by path: a directory's files come together. */
+	for (size_t i = 0; !rc && i < d->plan.n; i++) {
+		const struct wfs_pfile *f = &d->plan.f[i];
+		const char *slash;
+		if (f->dropped)
+			continue;
+		slash = strrchr(f->path, '/');
+		snprintf(path, sizeof(path), "%.*s",
+			 slash ? (int)(slash - f->path) : 0, f->path);
+		if (strcmp(path, dir)) {
+			memcpy(dir, path, sizeof(dir));
+			wfs_venv_route(x->v, f->path, &fd, &rel);
+			slash = strrchr(rel, '/');
+			snprintf(path, sizeof(path), "%.*s",
+				 slash ? (int)(slash - rel) : 0, rel);
+			if ((rc = wfs_tmp_sweep(fd, path)))
+				return wfs_errf(x->err, rc, "%s/%s: %s",
+						x->v->path, dir, strerror(-rc));
+		}
+		rc = write_pfile(x, f);
+	}
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/%s/RECORD", x->site_v,

@@ -146,6 +146,10 @@ int wfs_mkparents(int fd, const char *rel);
  * (WFS_UPPER_TMP_PREFIX), renamed into place. */
 int wfs_buf_write_atomic(int fd, const char *rel, const void *data, size_t len,
 			 mode_t mode);
+/* Remove the temp files of wfs_buf_write_atomic and friends that an
+ * interrupted run left in the directory fd/dir (not followed through
+ * symlinks; none there: 0). */
+int wfs_tmp_sweep(int fd, const char *dir);
 /* Copy a blob to fd/rel atomically (temp + rename), with mode. */
 int wfs_copy_blob_atomic(struct wfs_cache *c, const struct wfs_digest *d,
 			 int fd, const char *rel, mode_t mode);

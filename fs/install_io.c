@@ -132,15 +132,41 @@ int wfs_parent_beneath(int fd, const char *rel, const char **base)
 	return wfs_upper_opendir(fd, dir);
 }
 
+#define INST_TMP_PREFIX WFS_UPPER_TMP_PREFIX "inst."
+
+int wfs_tmp_sweep(int fd, const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int pfd = wfs_upper_opendir(fd, dir), rc;
+
+	if (pfd < 0)
+		return pfd == -ENOENT || pfd == -ENOTDIR ? 0 : pfd;
+	rc = wfs_opendirat(pfd, ".", 0, &d);
+	close(pfd);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, INST_TMP_PREFIX,
+			     sizeof(INST_TMP_PREFIX) - 1) &&
+		    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT &&
+		    errno != EISDIR) {
+			rc = -errno;
+			break;
+		}
+	closedir(d);
+	return rc;
+}
+
 /* A temp file next to rel, named so the mount hides it (upper.h). */
 static int tmp_open(int fd, const char *rel, char *tmp, size_t len, mode_t mode)
 {
 	const char *slash = strrchr(rel, '/');
 
 	for (int tries = 0; tries < 100; tries++) {
-		int n = snprintf(tmp, len, "%.*s%s%sinst.%d.%08lx",
+		int n = snprintf(tmp, len, "%.*s%s%s%d.%08lx",
 				 slash ? (int)(slash - rel) : 0, rel,
-				 slash ? "/" : "", WFS_UPPER_TMP_PREFIX,
+				 slash ? "/" : "", INST_TMP_PREFIX,
 				 (int)getpid(), (unsigned long)random());
 		if (n < 0 || (size_t)n >= len)
 			return -ENAMETOOLONG;
