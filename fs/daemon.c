@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -67,8 +68,11 @@ int wfs_mount_parse(struct wfs_mount_opts *o, char *optstr, struct wfs_err *err)
 				goto bad;
 			o->threads = (int)n;
 		} else if (!strcmp(opt, "timeout") && val) {
+			/* what [mount] timeout takes (tools/config.c) */
+			errno = 0;
 			o->timeout = strtod(val, &end);
-			if (*end || o->timeout < 0)
+			if (end == val || *end || errno ||
+			    !isfinite(o->timeout) || o->timeout < 0)
 				goto bad;
 		} else if (!strcmp(opt, "maxfds") && val) {
 			long n = strtol(val, &end, 10);

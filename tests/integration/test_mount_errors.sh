@@ -1,8 +1,9 @@
 #!/bin/bash
 # Mount errors are clear and leave nothing mounted: no view, a missing
 # target, a missing cache or tree, a second mount of the same target, a bad
-# option, unmounting what is not a wheelfs mount.  -o ro gives a read-only
-# mount.  SIGTERM to a foreground daemon unmounts cleanly.
+# option or value (-o timeout=nan too: exit 2 and the usage), unmounting
+# what is not a wheelfs mount.  -o ro gives a read-only mount.  SIGTERM to
+# a foreground daemon unmounts cleanly.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 
@@ -23,6 +24,14 @@ expect_fail_match "unknown mount option 'bogus'" "$WHEELFS" mount -o bogus "$C" 
 [[ $LAST_RC == 2 ]] || fail "exit status $LAST_RC for a bad option"
 expect_fail_match "bad value" "$WHEELFS" mount -o threads=x "$C" "$V/lib"
 expect_fail_match "bad value for mount option follow" "$WHEELFS" mount -o follow=maybe "$C" "$V/lib"
+# timeout takes what [mount] timeout takes: a finite number >= 0 (nan
+# and inf were accepted, and an empty value read as 0)
+for t in nan inf -inf 1e999 "" -1 5x; do
+	expect_fail_match "^wheelfs: bad value for mount option timeout: $t\$" "$WHEELFS" mount -o "timeout=$t" "$C" "$V/lib"
+	[[ $LAST_RC == 2 ]] || fail "exit status $LAST_RC for -o timeout=$t"
+	grep -q "^usage: wheelfs mount" "$LAST_ERR" || fail "no usage line for -o timeout=$t"
+	! is_mounted "$V/lib" || fail "mounted with -o timeout=$t"
+done
 expect_fail_match "usage" "$WHEELFS" mount
 expect_fail_match "not a wheelfs mount" "$WHEELFS" umount "$V/lib"
 
