@@ -31,10 +31,13 @@ static void say(wfs_report_fn report, void *arg, const char *fmt, ...)
 	report(line, arg);
 }
 
-/* Call fn for every blob in blobs/xx/. */
+/* Call fn for every blob in blobs/xx/, and bad_dir for every blobs/xx
+ * that cannot be opened (its errno); either may stop the walk. */
 static int each_blob(struct wfs_cache *c,
 		     int (*fn)(struct wfs_cache *c, int dirfd, const char *name,
 			       const struct wfs_digest *d, void *arg),
+		     int (*bad_dir)(struct wfs_cache *c, const char *name,
+				    int rc, void *arg),
 		     void *arg)
 {
 	DIR *top;
@@ -48,8 +51,11 @@ static int each_blob(struct wfs_cache *c,
 		struct dirent *be;
 		if (strlen(de->d_name) != 2 || de->d_name[0] == '.')
 			continue;
-		if (wfs_opendirat(c->blobsfd, de->d_name, 0, &sub))
+		int orc = wfs_opendirat(c->blobsfd, de->d_name, 0, &sub);
+		if (orc) {
+			rc = bad_dir(c, de->d_name, orc, arg);
 			continue;
+		}
 		while (!rc && (be = readdir(sub))) {
 			struct wfs_digest d;
 			if (be->d_name[0] == '.')
@@ -94,6 +100,17 @@ static int verify_blob(struct wfs_cache *c, int dirfd, const char *name,
 			     : " (not removed: it could not be checked)");
 	if (v->repair && rc == -EBADMSG)
 		unlinkat(dirfd, name, 0);
+	return 0;
+}
+
+static int verify_bad_dir(struct wfs_cache *c, const char *name, int rc,
+			  void *arg)
+{
+	struct vctx *v = arg;
+
+	v->st->bad_dirs++;
+	say(v->report, v->arg, "%s/blobs/%s: cannot open: %s", c->path, name,
+	    strerror(-rc));
 	return 0;
 }
 
@@ -147,7 +164,7 @@ int wfs_verify(struct wfs_cache *c, int repair, wfs_report_fn report, void *arg,
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	rc = each_blob(c, verify_blob, &v);
+	rc = each_blob(c, verify_blob, verify_bad_dir, &v);
 	if (!rc)
 		rc = wfs_tree_list(c, check_tree, &t);
 	return rc;
@@ -307,6 +324,18 @@ static int sweep_blob(struct wfs_cache *c, int dirfd, const char *name,
 	return 0;
 }
 
+static int sweep_bad_dir(struct wfs_cache *c, const char *name, int rc,
+			 void *arg)
+{
+	struct gctx *g = arg;
+
+	say(g->report, g->arg,
+	    "%s/blobs/%s: cannot open: %s; its blobs are "
+	    "not swept",
+	    c->path, name, strerror(-rc));
+	return 0;
+}
+
 /* Drop wheel-index entries (ingest.h) whose tree is gone. */
 static void sweep_index(struct gctx *g)
 {
@@ -383,7 +412,7 @@ int wfs_gc(struct wfs_cache *c, int prune, int dry_run, wfs_report_fn report,
 		if (g.marks.n)
 			qsort(g.marks.v, g.marks.n, sizeof(*g.marks.v),
 			      cmp_digest);
-		rc = each_blob(c, sweep_blob, &g);
+		rc = each_blob(c, sweep_blob, sweep_bad_dir, &g);
 	}
 	if (!rc) {
 		sweep_index(&g);

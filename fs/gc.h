@@ -1,7 +1,8 @@
 /* gc.h — keeping a cache honest: verify and garbage-collect.
  *
  * verify re-hashes every blob against its name and checks that every tree
- * loads and names only blobs that exist.  With repair, corrupt blobs are
+ * loads and names only blobs that exist; a blobs/xx directory it cannot
+ * open is a problem too (its blobs went unchecked).  With repair, corrupt blobs are
  * removed (so the next `wheelfs add` of their wheel restores them).
  *
  * gc never frees what a live view needs.  The live set is every tree named
@@ -24,6 +25,7 @@ typedef void (*wfs_report_fn)(const char *line, void *arg);
 
 struct wfs_verify_stats {
 	uint64_t blobs, bad_blobs, trees, bad_trees, missing_blobs;
+	uint64_t bad_dirs; /* blobs/xx directories that could not be opened */
 };
 
 int wfs_verify(struct wfs_cache *c, int repair, wfs_report_fn report, void *arg,

@@ -39,13 +39,18 @@ int wfs_cmd_verify(int argc, char **argv, struct wfs_config *cfg)
 	if (rc)
 		wfs_fail("%s: %s", cache.path, strerror(-rc));
 	printf("verified %llu blobs and %llu trees: %llu corrupt blobs, "
-	       "%llu unreadable trees, %llu missing blobs\n",
+	       "%llu unreadable trees, %llu missing blobs",
 	       (unsigned long long)st.blobs, (unsigned long long)st.trees,
 	       (unsigned long long)st.bad_blobs,
 	       (unsigned long long)st.bad_trees,
 	       (unsigned long long)st.missing_blobs);
+	if (st.bad_dirs)
+		printf(", %llu unreadable blob directories",
+		       (unsigned long long)st.bad_dirs);
+	printf("\n");
 	wfs_cache_close(&cache);
-	return rc || st.bad_blobs || st.bad_trees || st.missing_blobs
+	return rc || st.bad_blobs || st.bad_trees || st.missing_blobs ||
+			       st.bad_dirs
 		       ? WFS_EXIT_FAIL
 		       : 0;
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # verify finds a corrupted blob and --repair removes it; adding the wheel
-# again restores it, and a damaged tree too; gc removes only
+# again restores it, and a damaged tree too; a blob directory that cannot
+# be opened fails verify; gc removes only
 # blobs no tree names; gc --prune with no live view empties the cache.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -59,6 +60,22 @@ expect_fail_match "truncated or oversized" "$WHEELFS" verify "$C"
 run_ok "$WHEELFS" add "$C" "$W"
 run_ok "$WHEELFS" verify "$C"
 [ -z "$(ls -A "$C/tmp")" ] || fail "add left temp files: $(ls -A "$C/tmp")"
+
+# A blobs/xx directory verify cannot open is an error naming it and why,
+# and verify fails (it skipped it without a word and reported success);
+# gc names it too and frees nothing there.
+fan=$(ls "$C/blobs" | head -n 1)
+mv "$C/blobs/$fan" "$T/fan"
+touch "$C/blobs/$fan"
+expect_fail_match "^wheelfs: $C/blobs/$fan: cannot open: Not a directory\$" "$WHEELFS" verify "$C"
+[[ $LAST_RC == 1 ]] || fail "verify exited $LAST_RC with an unreadable blob directory"
+grep -q "1 unreadable blob directories" "$LAST_OUT" || fail "verify summary: $(cat "$LAST_OUT")"
+run_ok "$WHEELFS" gc "$C"
+grep -q "^wheelfs: $C/blobs/$fan: cannot open: Not a directory; its blobs are not swept\$" "$LAST_ERR" ||
+	fail "gc did not name the directory: $(cat "$LAST_ERR")"
+rm "$C/blobs/$fan"
+mv "$T/fan" "$C/blobs/$fan"
+run_ok "$WHEELFS" verify "$C"
 
 # No view uses the cache: --prune drops the tree and then every blob.
 run_ok "$WHEELFS" gc --prune "$C"
