@@ -16,9 +16,11 @@
  *                              keyed by a .whl file's name and bytes
  *                              (ingest.h)
  *   CACHE/views/<hex>          symlinks to the venv lib directories (mount
- *                              targets) whose views use this cache; <hex> is
- *                              the XXH3-128 of the target's absolute path.
- *                              gc keeps what these views need.
+ *                              targets) whose views use this cache, or
+ *                              whose symlinks (pin --mode symlink) point
+ *                              into it; <hex> is the XXH3-128 of the
+ *                              target's absolute path.  gc keeps what
+ *                              these views need.
  *   CACHE/lock                 flock(2): writers hold it shared while they
  *                              add blobs, trees and views; gc holds it
  *                              exclusive while it sweeps

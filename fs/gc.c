@@ -209,9 +209,47 @@ struct gctx {
 	struct wfs_gc_stats *st;
 	struct digests live_trees, marks;
 	char cache_real[PATH_MAX];
+	char blobs_real[PATH_MAX + 8]; /* cache_real + "/blobs" */
 };
 
-/* Read the registered views; collect the trees they name. */
+/* The blobs of this cache that TARGET's symlinks point to, from its
+ * pinned-symlinks list (pin_symlist.c), into g->marks: absolute paths into
+ * this cache's blobs, or (an older list) bare names, which are this
+ * cache's when the view names it.  How many, or -errno. */
+static int symlinked_blobs(struct gctx *g, int tfd, int names_this)
+{
+	size_t blen = strlen(g->blobs_real), len;
+	char *buf = NULL, *line, *save = NULL;
+	int rc = wfs_read_file(tfd, WFS_PIN_SYMLIST_FILE, &buf, &len), n = 0;
+
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	for (line = strtok_r(buf, "\n", &save); !rc && line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct wfs_digest d;
+		const char *hex = line;
+		if (line[0] == '/') {
+			/* <this cache's blobs>/xx/<hex> */
+			hex = line + blen + 4;
+			if (strncmp(line, g->blobs_real, blen) ||
+			    line[blen] != '/' || strlen(line) <= blen + 4 ||
+			    line[blen + 3] != '/' ||
+			    strncmp(line + blen + 1, hex, 2))
+				continue;
+		} else if (!names_this) {
+			continue;
+		}
+		if (wfs_digest_parse(hex, &d))
+			continue;
+		rc = digests_add(&g->marks, &d);
+		n++;
+	}
+	free(buf);
+	return rc ? rc : n;
+}
+
+/* Read the registered views; collect the trees they name, and the blobs
+ * their symlinks point to. */
 static int scan_views(struct gctx *g)
 {
 	DIR *d;
@@ -224,7 +262,7 @@ static int scan_views(struct gctx *g)
 		char target[PATH_MAX], real[PATH_MAX];
 		struct wfs_err err = { { 0 } };
 		struct wfs_view v;
-		int live, sock, tfd, vrc;
+		int live, sock, tfd, vrc, names_this = 0, links = 0;
 		ssize_t n;
 
 		if (de->d_name[0] == '.')
@@ -236,6 +274,20 @@ static int scan_views(struct gctx *g)
 		target[n] = '\0';
 		tfd = wfs_control_open_target(target, &live, &sock);
 		vrc = tfd < 0 ? tfd : wfs_view_read(tfd, target, &v, &err);
+		if (!vrc) {
+			names_this = v.cache && realpath(v.cache, real) &&
+				     !strcmp(real, g->cache_real);
+			/* Symlinks into this cache (pin --mode symlink),
+			 * whatever cache the record names. */
+			links = symlinked_blobs(g, tfd, names_this);
+			if (links < 0) {
+				snprintf(err.msg, sizeof(err.msg), "%s: %s",
+					 WFS_PIN_SYMLIST_FILE,
+					 strerror(-links));
+				wfs_view_free(&v);
+				vrc = links;
+			}
+		}
 		if (tfd >= 0)
 			close(tfd);
 		if (sock >= 0)
@@ -243,9 +295,7 @@ static int scan_views(struct gctx *g)
 		/* A mounted view may be served from this cache whatever
 		 * its record names (a copy of the cache): kept. */
 		if (vrc == -ENOENT || vrc == -ENOTDIR ||
-		    (!vrc && !live &&
-		     (!v.cache || !realpath(v.cache, real) ||
-		      strcmp(real, g->cache_real)))) {
+		    (!vrc && !live && !names_this && !links)) {
 			say(g->report, g->arg,
 			    "%s: no view using this cache any "
 			    "more; forgetting it",
@@ -399,6 +449,7 @@ int wfs_gc(struct wfs_cache *c, int prune, int dry_run, wfs_report_fn report,
 	memset(st, 0, sizeof(*st));
 	if (!realpath(c->path, g.cache_real))
 		return -errno;
+	snprintf(g.blobs_real, sizeof(g.blobs_real), "%s/blobs", g.cache_real);
 	rc = wfs_cache_lock_exclusive(c);
 	if (!rc)
 		rc = scan_views(&g);

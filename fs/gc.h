@@ -8,11 +8,14 @@
  * gc never frees what a live view needs.  The live set is every tree named
  * by the view of a registered target (CACHE/views/, see cache.h: install
  * and adopt register a target, and so does a mount, in the cache it serves
- * from) whose view record still names this cache, or that is mounted now;
- * registrations whose target has no view any more are dropped.  gc then removes blobs that no tree names, wheel-index
- * entries whose tree is gone, temp files older than an hour, and, with
- * prune, trees that no live view uses.  It
- * holds the cache lock exclusive, so no add or install runs meanwhile.
+ * from, and a symlink pin, in the cache its symlinks point into) whose
+ * view record still names this cache, or that is mounted now, or whose
+ * TARGET/.wheelfs/pinned-symlinks lists blobs of this cache (those blobs
+ * are kept as well); other registrations are dropped.  gc then removes
+ * blobs that no tree names, wheel-index entries whose tree is gone, temp
+ * files older than an hour, and, with prune, trees that no live view
+ * uses.  It holds the cache lock exclusive, so no add, install or symlink
+ * pin runs meanwhile.
  */
 #ifndef WFS_GC_H
 #define WFS_GC_H

@@ -20,7 +20,6 @@
 
 #define JOURNAL WFS_STATE_DIR "/pinning"
 #define LOCKFILE WFS_STATE_DIR "/pin.lock"
-#define SYMLIST WFS_STATE_DIR "/pinned-symlinks"
 
 int wfs_pin_fail(struct wfs_pin_run *p, size_t j, int rc, const char *fmt, ...)
 {
@@ -348,40 +347,6 @@ static int same_dists(const struct wfs_view *a, const struct wfs_view *b)
 	return 1;
 }
 
-/* Add the blobs now symlinked to TARGET/.wheelfs/pinned-symlinks. */
-static int record_symlinks(struct wfs_pin_run *p)
-{
-	struct wfs_buf b = { 0 };
-	char *old = NULL;
-	size_t len = 0;
-	int rc = wfs_read_file(p->dirfd, SYMLIST, &old, &len), any = 0;
-
-	if (rc && rc != -ENOENT)
-		return rc;
-	if (old)
-		rc = wfs_buf_append(&b, old, len);
-	else
-		rc = wfs_buf_printf(&b,
-				    "# blobs that symlinks in this venv "
-				    "point to (wheelfs pin --mode symlink)\n");
-	for (size_t j = 0; !rc && j < p->njobs; j++) {
-		char hex[WFS_DIGEST_HEX + 1];
-		if (p->how[j] != WFS_BY_SYMLINK + 1)
-			continue;
-		wfs_digest_hex(wfs_vent_digest(&p->cv->v[p->jobs[j]]), hex);
-		if (old && strstr(old, hex))
-			continue;
-		rc = wfs_buf_printf(&b, "%s\n", hex);
-		any = 1;
-	}
-	if (!rc && any)
-		rc = wfs_write_atomic(p->dirfd, SYMLIST, b.data, b.len, 0644,
-				      1);
-	wfs_buf_free(&b);
-	free(old);
-	return rc;
-}
-
 /* -EAGAIN when TARGET's view is no longer v (read before the lock). */
 static int view_unchanged(struct wfs_pin_run *p, const struct wfs_view *v,
 			  struct wfs_err *err)
@@ -525,6 +490,10 @@ static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
 		}
 		atomic_store(&p->copy_checked, copying);
 	}
+	/* The list first, and TARGET registered in the cache (gc). */
+	if (p->o->mode == WFS_PIN_SYMLINK &&
+	    (rc = wfs_pin_symlist_update(p, w, err)))
+		goto out;
 	run_jobs(p, w);
 	if (!p->rc)
 		rc = make_rest(p, w, &pl, err);
@@ -582,17 +551,11 @@ static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
 			      strerror(errno));
 		goto out;
 	}
-	if (p->r->by[WFS_BY_SYMLINK]) {
-		rc = record_symlinks(p);
-		if (rc) {
-			rc = wfs_errf(err, rc, "%s/%s: %s", p->target, SYMLIST,
-				      strerror(-rc));
-			goto out;
-		}
-	} else if (p->o->mode != WFS_PIN_SYMLINK) {
-		/* A symlink run's symlinks are real files now. */
-		unlinkat(p->dirfd, SYMLIST, 0);
-	}
+	/* A symlink run's symlinks are real files now: the list keeps
+	 * only those into another cache, if any. */
+	if (p->o->mode != WFS_PIN_SYMLINK &&
+	    (rc = wfs_pin_symlist_update(p, w, err)))
+		goto out;
 	rc = mark_pinned(p, v, err);
 	if (!rc)
 		unlinkat(p->dirfd, JOURNAL, 0);

@@ -74,10 +74,14 @@
  * hardlinked file is 0444; tools that replace files (pip, sed -i, most
  * editors) leave the blob alone, but an in-place write by root, or by the
  * owner after chmod, changes the cache.  symlink mode gives no protection
- * at all and makes the venv depend on the cache (the view record keeps
- * naming its trees, so gc keeps the blobs; TARGET/.wheelfs/pinned-symlinks
- * lists them as well).  A run in any other mode replaces such a symlink to
- * the entry's own blob by a real file (pin_redo.c) and removes the list.
+ * at all and makes the venv depend on the cache: before placing anything
+ * it writes TARGET/.wheelfs/pinned-symlinks (the absolute blob paths the
+ * symlinks point to, pin_symlist.c) and registers TARGET in the cache, so
+ * that gc of that cache keeps them whatever cache the view record names;
+ * the caller must open the cache writable (its shared lock held for the
+ * run keeps gc out).  A run in any other mode replaces such a symlink to
+ * the entry's own blob by a real file (pin_redo.c) and removes the list
+ * (or keeps the symlinks left in place, into another cache).
  *
  * Space: before copying, pin compares the bytes it will write (rounded up to
  * the block size) and the inodes it will create with fstatvfs of TARGET and

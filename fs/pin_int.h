@@ -7,6 +7,7 @@
  *   pin_layer.c   what the upper layer says about a path (whiteouts);
  *   pin_redo.c    upper entries of an earlier run placed again (torn files
  *                 of an interrupted run, symlinks of a symlink run);
+ *   pin_symlist.c the list of blobs symlinks point to, for gc;
  *   pin_report.c  mode names, reasons, the summary line.
  * Not a public interface. */
 #ifndef WFS_PIN_INT_H
@@ -193,6 +194,15 @@ int wfs_pin_blob_symlink(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 int wfs_pin_replace_symlink(struct wfs_pin_run *p, int pfd,
 			    struct wfs_pin_tmp *t, size_t j,
 			    const struct wfs_vent *e);
+
+/* ---- pin_symlist.c ------------------------------------------------------- */
+
+/* TARGET/.wheelfs/pinned-symlinks.  Symlink mode, before the jobs: write
+ * it (the jobs' blobs and the symlinks to blobs already in place) and
+ * register TARGET in the cache.  Other modes, at the end: keep only the
+ * symlinks to blobs left in place, or remove it. */
+int wfs_pin_symlist_update(struct wfs_pin_run *p, struct wfs_pin_worker *w,
+			   struct wfs_err *err);
 
 /* ---- pin_report.c -------------------------------------------------------- */
 

@@ -37,6 +37,8 @@
 
 #define WFS_STATE_DIR ".wheelfs"
 #define WFS_VIEW_FILE ".wheelfs/view"
+/* Blobs that symlinks in the venv point to (pin_symlist.c, read by gc). */
+#define WFS_PIN_SYMLIST_FILE ".wheelfs/pinned-symlinks"
 #define WFS_VIEW_VERSION 1
 
 struct wfs_view_dist {

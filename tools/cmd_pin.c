@@ -101,7 +101,21 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 		rc = wfs_errf(&err, -ENOMEM, "out of memory");
 		goto out_fd;
 	}
-	rc = wfs_cache_open(cpath, WFS_CACHE_READONLY, &cache, &err);
+	/* Symlinks tie the venv to the cache: the pin registers it there
+	 * (for gc), holding the cache's shared lock for the whole run. */
+	rc = wfs_cache_open(cpath,
+			    o.mode == WFS_PIN_SYMLINK ? 0 : WFS_CACHE_READONLY,
+			    &cache, &err);
+	if (o.mode == WFS_PIN_SYMLINK &&
+	    (rc == -EACCES || rc == -EROFS || rc == -EPERM)) {
+		fprintf(stderr,
+			"wheelfs: warning: %s; %s is not registered there, so "
+			"`wheelfs gc --prune` of that cache may free the "
+			"blobs its symlinks point to\n",
+			err.msg, target);
+		err.msg[0] = '\0';
+		rc = wfs_cache_open(cpath, WFS_CACHE_READONLY, &cache, &err);
+	}
 	if (rc && v.pinned && rc == -ENOENT) {
 		/* Pinned, and nothing was added since (install resets the
 		 * flag): there is nothing to do without the cache. */
