@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CACHE_MARKER "wheelfs-cache"
+#define CACHE_MARKER WFS_CACHE_MARKER
 #define CACHE_MARKER_LINE "wheelfs-cache 1\n"
 
 static int open_dir(int dirfd, const char *name, int create)

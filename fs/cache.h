@@ -54,6 +54,9 @@ struct wfs_cache {
 	char *path;
 };
 
+/* The marker file's name (CACHE/wheelfs-cache). */
+#define WFS_CACHE_MARKER "wheelfs-cache"
+
 enum {
 	WFS_CACHE_CREATE = 1 << 0,   /* create the layout when missing */
 	WFS_CACHE_READONLY = 1 << 1, /* never write (shared read-only cache) */

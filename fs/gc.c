@@ -414,18 +414,23 @@ static void sweep_index(struct gctx *g)
 	closedir(d);
 }
 
-static void sweep_tmp(struct gctx *g)
+/* Temp files older than an hour: those in CACHE/tmp, and those of the
+ * cache marker in the cache root (wfs_write_atomic's, of a process killed
+ * creating the cache: no lock exists yet to tell a running one's). */
+static void sweep_tmp(struct gctx *g, int fd, const char *prefix)
 {
 	DIR *d;
 	struct dirent *de;
 	time_t now = time(NULL);
 
-	if (wfs_opendirat(g->c->tmpfd, ".", 0, &d))
+	if (wfs_opendirat(fd, ".", 0, &d))
 		return;
 	while ((de = readdir(d))) {
 		struct stat st;
-		if (de->d_name[0] == '.' ||
+		if ((prefix ? strncmp(de->d_name, prefix, strlen(prefix))
+			    : de->d_name[0] == '.') ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    (prefix && !S_ISREG(st.st_mode)) ||
 		    now - st.st_mtime < 3600)
 			continue;
 		g->st->tmp_removed++;
@@ -467,7 +472,8 @@ int wfs_gc(struct wfs_cache *c, int prune, int dry_run, wfs_report_fn report,
 	}
 	if (!rc) {
 		sweep_index(&g);
-		sweep_tmp(&g);
+		sweep_tmp(&g, c->tmpfd, NULL);
+		sweep_tmp(&g, c->dirfd, ".wfs-tmp." WFS_CACHE_MARKER ".");
 	}
 	free(g.live_trees.v);
 	free(g.marks.v);

@@ -119,6 +119,10 @@ int wfs_pin_symlist_update(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 			l.v[i][blen] == '/';
 		rc = wfs_buf_printf(&b, "%s\n", l.v[i]);
 	}
+	/* Only pin writes the list, holding the pin lock: a temp file of
+	 * it is a killed run's. */
+	if (!rc)
+		wfs_write_atomic_sweep(p->dirfd, WFS_PIN_SYMLIST_FILE);
 	if (!rc && !l.n && !symlink) {
 		/* every symlink was made a real file */
 		if (unlinkat(p->dirfd, WFS_PIN_SYMLIST_FILE, 0) < 0 &&

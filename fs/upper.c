@@ -323,6 +323,10 @@ static int compact_locked(struct wfs_whiteouts *w)
 			if (!rc)
 				rc = wfs_buf_append(&b, "\n", 1);
 		}
+	/* Every compaction holds this lock: a temp file of the journal is
+	 * a killed compaction's. */
+	if (!rc)
+		wfs_write_atomic_sweep(w->dirfd, WFS_WHITEOUTS_FILE);
 	if (!rc)
 		rc = wfs_write_atomic(w->dirfd, WFS_WHITEOUTS_FILE, b.data,
 				      b.len, 0644,

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,20 +93,24 @@ int wfs_read_file(int dirfd, const char *path, char **buf, size_t *len)
 	return 0;
 }
 
+#define ATOMIC_TMP ".wfs-tmp."
+
 int wfs_write_atomic(int dirfd, const char *path, const void *buf, size_t len,
 		     mode_t mode, int durable)
 {
 	char tmp[4096];
-	const char *slash = strrchr(path, '/');
+	const char *slash = strrchr(path, '/'),
+		   *base = slash ? slash + 1 : path;
+	const char *crash = getenv("WFS_TEST_ATOMIC_CRASH");
 	int fd, rc;
 
-	if (slash)
-		rc = snprintf(tmp, sizeof(tmp), "%.*s/.wfs-tmp.%d.XXXXXX",
-			      (int)(slash - path), path, (int)getpid());
-	else
-		rc = snprintf(tmp, sizeof(tmp), ".wfs-tmp.%d.XXXXXX",
-			      (int)getpid());
-	if (rc < 0 || (size_t)rc >= sizeof(tmp))
+	/* .wfs-tmp.<target's name>.<pid>.XXXXXX: wfs_write_atomic_sweep
+	 * tells the temp files of one target from the others'. */
+	rc = snprintf(tmp, sizeof(tmp), "%.*s%s" ATOMIC_TMP "%s.%d.XXXXXX",
+		      slash ? (int)(slash - path) : 0, path, slash ? "/" : "",
+		      base, (int)getpid());
+	if (rc < 0 || (size_t)rc >= sizeof(tmp) ||
+	    strlen(base) + sizeof(ATOMIC_TMP) + 20 > NAME_MAX)
 		return -ENAMETOOLONG;
 	/* mkstemp works on a path; make it relative to dirfd by hand. */
 	for (int tries = 0;; tries++) {
@@ -130,11 +136,52 @@ int wfs_write_atomic(int dirfd, const char *path, const void *buf, size_t len,
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
 		rc = -errno;
+	if (crash && !strcmp(crash, base)) /* test hook: killed here */
+		raise(SIGKILL);
 	if (!rc && renameat(dirfd, tmp, dirfd, path) < 0)
 		rc = -errno;
 	if (rc)
 		unlinkat(dirfd, tmp, 0);
 	return rc;
+}
+
+int wfs_write_atomic_sweep(int at, const char *path)
+{
+	const char *slash = strrchr(path, '/'),
+		   *base = slash ? slash + 1 : path;
+	char dir[4096], prefix[NAME_MAX + 1];
+	struct dirent *de;
+	DIR *d;
+	size_t plen;
+	int rc, n = 0;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%.*s",
+			     slash ? (int)(slash - path) : 1,
+			     slash ? path : ".") >= sizeof(dir) ||
+	    (size_t)snprintf(prefix, sizeof(prefix), ATOMIC_TMP "%s.", base) >=
+		    sizeof(prefix))
+		return -ENAMETOOLONG;
+	plen = strlen(prefix);
+	rc = wfs_opendirat(at, dir, O_NOFOLLOW, &d);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	while ((de = readdir(d))) {
+		struct stat st;
+		/* <prefix><pid>.XXXXXX, a regular file (not one of a target
+		 * whose name only starts like ours: "view.1" is not "view") */
+		const char *rest = de->d_name + plen, *dot;
+		if (strncmp(de->d_name, prefix, plen) ||
+		    !(dot = strchr(rest, '.')) || dot == rest ||
+		    strspn(rest, "0123456789") != (size_t)(dot - rest) ||
+		    strlen(dot + 1) != 6 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 int wfs_mkdirs(int dirfd, const char *path, mode_t mode)

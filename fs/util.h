@@ -27,10 +27,19 @@ int wfs_errf(struct wfs_err *err, int rc, const char *fmt, ...)
  * buffer. *len excludes the terminator. */
 int wfs_read_file(int dirfd, const char *path, char **buf, size_t *len);
 
-/* Write len bytes to dirfd/path atomically: a temp file in the same directory,
- * fsync when durable is set, then rename over path.  mode is the final mode. */
+/* Write len bytes to dirfd/path atomically: a temp file in the same directory
+ * (".wfs-tmp.<path's last component>.<pid>.XXXXXX"), fsync when durable is
+ * set, then rename over path.  mode is the final mode.  Test hook: with
+ * WFS_TEST_ATOMIC_CRASH=<last component> in the environment, the process
+ * kills itself (SIGKILL) between writing the temp file and renaming it. */
 int wfs_write_atomic(int dirfd, const char *path, const void *buf, size_t len,
 		     mode_t mode, int durable);
+/* Remove the temp files wfs_write_atomic of dirfd/path left behind (killed
+ * before its rename): those named for path's last component, in its
+ * directory.  Call it only holding a lock that every writer of path holds
+ * while it writes, so that none of them is a running writer's.  The
+ * number removed, or -errno. */
+int wfs_write_atomic_sweep(int dirfd, const char *path);
 
 /* write() / pread() loops that handle short counts and EINTR. */
 int wfs_write_all(int fd, const void *buf, size_t len);

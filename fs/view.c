@@ -138,6 +138,9 @@ int wfs_view_write(int targetfd, const struct wfs_view *v)
 
 	if (mkdirat(targetfd, WFS_STATE_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
+	/* Every writer holds the view lock: a temp file of the view is a
+	 * killed writer's. */
+	wfs_write_atomic_sweep(targetfd, WFS_VIEW_FILE);
 	qsort(v->dists, v->n, sizeof(*v->dists), cmp_dist);
 	rc = wfs_buf_printf(&b, "wheelfs-view %d\npython %s\npinned %d\n",
 			    WFS_VIEW_VERSION, v->python, v->pinned);

@@ -60,7 +60,8 @@ struct wfs_view {
  * `wheelfs install` or `wheelfs adopt` first); -EBADMSG when malformed. */
 int wfs_view_read(int targetfd, const char *target, struct wfs_view *v,
 		  struct wfs_err *err);
-/* Write it atomically (creates .wheelfs when missing). */
+/* Write it atomically (creates .wheelfs when missing), holding the view
+ * lock; temp files a killed writer left are removed first. */
 int wfs_view_write(int targetfd, const struct wfs_view *v);
 /* Lock TARGET's view against other changers: flock(2) LOCK_EX on TARGET's
  * underlying directory itself (so nothing is created), waiting for the
