@@ -138,6 +138,13 @@ fail:
 	return rc;
 }
 
+int wfs_cache_gone(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
 void wfs_cache_close(struct wfs_cache *c)
 {
 	if (c->dirfd >= 0)

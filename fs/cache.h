@@ -77,6 +77,9 @@ void wfs_cache_blob_rel(const struct wfs_digest *d, char *rel);
 int wfs_cache_has_blob(struct wfs_cache *c, const struct wfs_digest *d);
 
 /* Open a blob read-only (O_RDONLY|O_CLOEXEC). Returns fd or -errno. */
+/* 1 when nothing exists at path (a removed or moved cache), else 0. */
+int wfs_cache_gone(const char *path);
+
 int wfs_cache_open_blob(struct wfs_cache *c, const struct wfs_digest *d);
 
 /* Store a buffer whose digest is already known.  *was_new (optional) is 1

@@ -187,7 +187,7 @@ static void on_ready(void *arg)
 }
 
 static const char *cache_path(const struct wfs_mount_opts *o, int upperfd,
-			      const char *abs, char **owned,
+			      const char *abs, char **owned, int *pinned,
 			      struct wfs_err *err)
 {
 	struct wfs_view v;
@@ -196,6 +196,7 @@ static const char *cache_path(const struct wfs_mount_opts *o, int upperfd,
 	/* The view first: "no view here" is the clearer message. */
 	if (wfs_view_read(upperfd, abs, &v, err))
 		return NULL;
+	*pinned = v.pinned;
 	if (o->cache) {
 		wfs_view_free(&v);
 		return o->cache;
@@ -252,6 +253,7 @@ static int serve(const struct wfs_mount_opts *o, int *readyp,
 	const char *cpath;
 	struct rlimit rl;
 	int upperfd = -1, rc, logfd = -1, have_fs = 0, have_cache = 0;
+	int pinned = 0;
 
 	if (!realpath(o->target, abs))
 		return wfs_errf(err, -errno, "%s: %s", o->target,
@@ -275,7 +277,7 @@ static int serve(const struct wfs_mount_opts *o, int *readyp,
 		rc = wfs_errf(err, -errno, "%s: %s", abs, strerror(errno));
 		goto out;
 	}
-	cpath = cache_path(o, upperfd, abs, &owned, err);
+	cpath = cache_path(o, upperfd, abs, &owned, &pinned, err);
 	if (!cpath) {
 		rc = -EINVAL;
 		goto out;
@@ -286,6 +288,13 @@ static int serve(const struct wfs_mount_opts *o, int *readyp,
 	/* Before the trees are read: a gc that starts later keeps them. */
 	register_target(cpath, abs);
 	rc = wfs_cache_open(cpath, WFS_CACHE_READONLY, &cache, err);
+	if (rc == -ENOENT && pinned && wfs_cache_gone(cpath)) {
+		/* A pinned view is served from the upper layer alone: no
+		 * cache is needed (a reload to an unpinned view fails). */
+		err->msg[0] = '\0';
+		cache.path = strdup(cpath);
+		rc = cache.path ? 0 : wfs_errf(err, -ENOMEM, "out of memory");
+	}
 	if (rc)
 		goto out;
 	have_cache = 1;

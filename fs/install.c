@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "install_int.h"
+#include "install_ctx.h"
 #include "upper.h"
 #include "wheel.h"
 
@@ -42,36 +42,9 @@ static int pyc_of(const char *u, char *const *v, size_t n)
 	return 0;
 }
 
-/* ---- one command's state ------------------------------------------------ */
-
-struct dist {
-	const struct wfs_install_src *src; /* NULL for uninstall */
-	struct wfs_tree tree;		   /* the new version */
-	struct wfs_plan plan;
-	int have_tree, have_plan;
-	int have_old, same; /* replacing; by the same tree */
-	struct wfs_tree old;
-	char *old_version;
-	struct wfs_strset rm;	/* VENV-relative paths to remove */
-	struct wfs_strset last; /* the old RECORDs, removed last */
-	int replaces_upper;	/* replaces a version pip installed */
-};
-
-struct ctx {
-	struct wfs_venv *v;
-	struct wfs_cache *c;
-	struct wfs_view *view;
-	const struct wfs_install_opts *o;
-	struct wfs_err *err;
-	char site_v[80];	 /* "lib/pythonX.Y/site-packages" */
-	struct wfs_strset upper; /* upper files, site-relative */
-	struct dist *d;
-	size_t n;
-};
-
-static void report(const struct ctx *x, const char *fmt, ...)
+static void report(const struct wfs_inst_ctx *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void report(const struct ctx *x, const char *fmt, ...)
+static void report(const struct wfs_inst_ctx *x, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -89,7 +62,7 @@ static void report(const struct ctx *x, const char *fmt, ...)
  * its own (a rerun after a crash, or pip replaced it through the mount),
  * t's plan may name a file that --force-overwrite gave to another
  * distribution of the view since, or that pip installed for another. */
-static int drop_claimed(struct ctx *x, const struct wfs_tree *t,
+static int drop_claimed(struct wfs_inst_ctx *x, const struct wfs_tree *t,
 			struct wfs_strset *cand)
 {
 	const char *di = wfs_tree_str(t, t->hdr->distinfo_off);
@@ -141,9 +114,9 @@ static int drop_claimed(struct ctx *x, const struct wfs_tree *t,
  * files: also the upper copies and __pycache__ (not when the same tree is
  * reinstalled, which keeps edits made through the mount).  The old RECORD
  * is removed last, so a rerun after a crash still finds what it lists. */
-static int plan_removal(struct ctx *x, struct dist *d, const char *di,
-			const struct wfs_tree *t, const struct wfs_strset *keep,
-			int files)
+static int plan_removal(struct wfs_inst_ctx *x, struct wfs_inst_dist *d,
+			const char *di, const struct wfs_tree *t,
+			const struct wfs_strset *keep, int files)
 {
 	struct wfs_record rec = { 0 };
 	struct wfs_strset inside = { 0 }, cand = { 0 };
@@ -206,7 +179,7 @@ static int plan_removal(struct ctx *x, struct dist *d, const char *di,
 
 /* Upper copies (and __pycache__) of a new tree's files: what pip would
  * have overwritten. */
-static int plan_purge(struct ctx *x, struct dist *d)
+static int plan_purge(struct wfs_inst_ctx *x, struct wfs_inst_dist *d)
 {
 	char rp[WFS_VPATH_MAX * 2];
 	int rc = 0;
@@ -225,12 +198,13 @@ static int plan_purge(struct ctx *x, struct dist *d)
 /* Other versions of d's distribution in the upper layer, which pip
  * installed there (a .dist-info directory of d's normalized name other
  * than the view's): removed as pip replaces them, by their RECORD. */
-static int plan_strays(struct ctx *x, struct dist *d,
+static int plan_strays(struct wfs_inst_ctx *x, struct wfs_inst_dist *d,
 		       const struct wfs_strset *keep)
 {
 	const char *old =
-		d->have_old ? wfs_tree_str(&d->old, d->old.hdr->distinfo_off)
-			    : NULL;
+		!d->have_old ? NULL
+		: d->old_di  ? d->old_di
+			     : wfs_tree_str(&d->old, d->old.hdr->distinfo_off);
 	char want[256], have[256], raw[256], di[WFS_VPATH_MAX];
 	size_t nl;
 	int rc = 0;
@@ -265,179 +239,12 @@ static int plan_strays(struct ctx *x, struct dist *d,
 	return rc;
 }
 
-/* ---- writing ------------------------------------------------------------ */
-
-static int write_pfile(struct ctx *x, const struct wfs_pfile *f)
-{
-	const char *rel;
-	int fd, rc;
-
-	wfs_venv_route(x->v, f->path, &fd, &rel);
-	rc = wfs_mkparents(fd, rel);
-	if (rc)
-		;
-	else if (f->kind == WFS_PF_BUF)
-		rc = wfs_buf_write_atomic(fd, rel, f->buf.data, f->buf.len,
-					  f->mode);
-	else if (f->kind == WFS_PF_LINK)
-		rc = wfs_symlink_atomic(fd, rel, f->target);
-	else
-		rc = wfs_copy_blob_atomic(x->c, &f->blob, fd, rel, f->mode);
-	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->path, f->path,
-			     strerror(-rc))
-		  : 0;
-}
-
-/* Remove one VENV-relative file; its parents become candidates for
- * removal when empty (never the top level, nor site-packages and up). */
-static int remove_file(struct ctx *x, const char *vpath,
-		       struct wfs_strset *dirs)
-{
-	const char *rel, *base;
-	char dir[WFS_VPATH_MAX];
-	int fd, pfd, rc = 0;
-
-	wfs_venv_route(x->v, vpath, &fd, &rel);
-	pfd = wfs_parent_beneath(fd, rel, &base);
-	if (pfd < 0) /* gone, or behind a symlink: not ours to touch */
-		return pfd == -ENOENT || pfd == -ENOTDIR || pfd == -EXDEV
-			       ? 0
-			       : wfs_errf(x->err, pfd, "%s/%s: %s", x->v->path,
-					  vpath, strerror(-pfd));
-	if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT && errno != EISDIR &&
-	    errno != ENOTDIR)
-		rc = wfs_errf(x->err, -errno, "%s/%s: %s", x->v->path, vpath,
-			      strerror(errno));
-	close(pfd);
-	if (rc)
-		return rc;
-	/* Like pip: the file's own directory when that empties (bin/,
-	 * include/...); in the upper layer, every directory up to
-	 * site-packages, which are mere traces of copy-ups. */
-	snprintf(dir, sizeof(dir), "%s", vpath);
-	for (char *s = strrchr(dir, '/'); s; s = strrchr(dir, '/')) {
-		*s = '\0';
-		if (!strchr(dir, '/') ||
-		    (strlen(dir) <= strlen(x->site_v) &&
-		     !strncmp(x->site_v, dir, strlen(dir))))
-			break;
-		if (wfs_ss_add(dirs, dir))
-			return -ENOMEM;
-		if (strncmp(vpath, "lib/", 4))
-			break;
-	}
-	return 0;
-}
-
-static int cmp_len_desc(const void *a, const void *b)
-{
-	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-static int run_removal(struct ctx *x, struct dist *d)
-{
-	struct wfs_strset dirs = { 0 };
-	int rc = 0;
-
-	for (size_t i = 0; !rc && i < d->rm.n; i++)
-		rc = remove_file(x, d->rm.v[i], &dirs);
-	wfs_ss_sort(&d->last);
-	for (size_t i = 0; !rc && i < d->last.n; i++)
-		rc = remove_file(x, d->last.v[i], &dirs);
-	wfs_ss_sort(&dirs);
-	if (dirs.n)
-		qsort(dirs.v, dirs.n, sizeof(*dirs.v), cmp_len_desc);
-	for (size_t i = 0; !rc && i < dirs.n; i++) {
-		const char *rel, *base;
-		int fd, pfd;
-		wfs_venv_route(x->v, dirs.v[i], &fd, &rel);
-		pfd = wfs_parent_beneath(fd, rel, &base);
-		if (pfd >= 0) {
-			unlinkat(pfd, base, AT_REMOVEDIR); /* only when empty */
-			close(pfd);
-		}
-	}
-	wfs_ss_free(&dirs);
-	return rc;
-}
-
-static int write_dist(struct ctx *x, struct dist *d)
-{
-	struct wfs_buf rec = { 0 };
-	char path[WFS_VPATH_MAX], dir[WFS_VPATH_MAX] = "\1"; /* none yet */
-	const char *rel;
-	int fd, rc = 0;
-
-	/* The plan is sorted by path: a directory's files come together. */
-	for (size_t i = 0; !rc && i < d->plan.n; i++) {
-		const struct wfs_pfile *f = &d->plan.f[i];
-		const char *slash;
-		if (f->dropped)
-			continue;
-		slash = strrchr(f->path, '/');
-		snprintf(path, sizeof(path), "%.*s",
-			 slash ? (int)(slash - f->path) : 0, f->path);
-		if (strcmp(path, dir)) {
-			memcpy(dir, path, sizeof(dir));
-			wfs_venv_route(x->v, f->path, &fd, &rel);
-			slash = strrchr(rel, '/');
-			snprintf(path, sizeof(path), "%.*s",
-				 slash ? (int)(slash - rel) : 0, rel);
-			if ((rc = wfs_tmp_sweep(fd, path)))
-				return wfs_errf(x->err, rc, "%s/%s: %s",
-						x->v->path, dir, strerror(-rc));
-		}
-		rc = write_pfile(x, f);
-	}
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "%s/%s/RECORD", x->site_v,
-		 d->plan.distinfo);
-	wfs_venv_route(x->v, path, &fd, &rel);
-	rc = wfs_plan_record(&d->plan, &rec);
-	if (!rc)
-		rc = wfs_mkparents(fd, rel);
-	if (!rc)
-		rc = wfs_buf_write_atomic(fd, rel, rec.data ? rec.data : "",
-					  rec.len, 0644);
-	wfs_buf_free(&rec);
-	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->path, path,
-			     strerror(-rc))
-		  : 0;
-}
-
-/* Whiteouts and opaque directories (upper.h) over a new tree's paths and
- * their parents would hide what pip would have written: forget them. */
-static int clear_whiteouts(struct ctx *x)
-{
-	struct wfs_whiteouts w;
-	char path[WFS_VPATH_MAX * 2];
-	int rc = wfs_wo_load(&w, x->v->libfd, 0);
-
-	if (rc)
-		return wfs_errf(x->err, rc, "%s/%s: %s", x->v->lib,
-				WFS_WHITEOUTS_FILE, strerror(-rc));
-	for (size_t k = 0; k < x->n && !rc && w.n; k++) {
-		const struct wfs_plan *p = &x->d[k].plan;
-		for (size_t i = 0; i < p->nv && !rc; i++) {
-			snprintf(path, sizeof(path), "%s/%s", x->v->site,
-				 p->vpaths[i]);
-			rc = wfs_wo_expose(&w, path);
-		}
-	}
-	wfs_wo_free(&w);
-	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->lib,
-			     WFS_WHITEOUTS_FILE, strerror(-rc))
-		  : 0;
-}
-
 /* ---- the commands ------------------------------------------------------- */
 
-static void ctx_free(struct ctx *x)
+static void ctx_free(struct wfs_inst_ctx *x)
 {
 	for (size_t i = 0; i < x->n; i++) {
-		struct dist *d = &x->d[i];
+		struct wfs_inst_dist *d = &x->d[i];
 		if (d->have_plan)
 			wfs_plan_free(&d->plan);
 		if (d->have_old && !d->same)
@@ -445,6 +252,8 @@ static void ctx_free(struct ctx *x)
 		if (d->have_tree)
 			wfs_tree_free(&d->tree);
 		free(d->old_version);
+		free(d->old_di);
+		free(d->name);
 		wfs_ss_free(&d->last);
 		wfs_ss_free(&d->rm);
 	}
@@ -452,7 +261,7 @@ static void ctx_free(struct ctx *x)
 	wfs_ss_free(&x->upper);
 }
 
-static int scan_upper(struct ctx *x)
+static int scan_upper(struct wfs_inst_ctx *x)
 {
 	int rc = wfs_scan_files(x->v->libfd, x->v->site, &x->upper);
 	size_t l = strlen(x->v->site) + 1;
@@ -467,7 +276,7 @@ static int scan_upper(struct ctx *x)
 	return 0;
 }
 
-static int keep_set(struct ctx *x, const struct dist *d,
+static int keep_set(struct wfs_inst_ctx *x, const struct wfs_inst_dist *d,
 		    struct wfs_strset *keep)
 {
 	char path[WFS_VPATH_MAX];
@@ -484,14 +293,14 @@ static int keep_set(struct ctx *x, const struct dist *d,
 	return rc;
 }
 
-static int prepare(struct ctx *x, const struct wfs_install_src *srcs)
+static int prepare(struct wfs_inst_ctx *x, const struct wfs_install_src *srcs)
 {
 	struct wfs_view *view = x->view;
 	char a[256], b[256];
 	int rc = 0;
 
 	for (size_t i = 0; i < x->n && !rc; i++) {
-		struct dist *d = &x->d[i];
+		struct wfs_inst_dist *d = &x->d[i];
 		d->src = &srcs[i];
 		rc = wfs_tree_load(x->c, &srcs[i].tree, &d->tree, x->err);
 		d->have_tree = !rc;
@@ -514,7 +323,7 @@ static int prepare(struct ctx *x, const struct wfs_install_src *srcs)
 					      a);
 		}
 	for (size_t i = 0; i < x->n && !rc; i++) {
-		struct dist *d = &x->d[i];
+		struct wfs_inst_dist *d = &x->d[i];
 		const struct wfs_tree *t = &d->tree;
 		const char *name = wfs_tree_str(t, t->hdr->name_off);
 		long k = wfs_view_find(view, name);
@@ -528,8 +337,13 @@ static int prepare(struct ctx *x, const struct wfs_install_src *srcs)
 			else if (d->same)
 				d->old = d->tree;
 			else
-				rc = wfs_tree_load(x->c, &view->dists[k].tree,
+				rc = wfs_view_tree(view, (size_t)k, x->c,
 						   &d->old, x->err);
+			/* Pinned: its files are real, its RECORD says which. */
+			if (rc == -ENOENT && x->pinned)
+				rc = wfs_treeless_dist(x->v, view, (size_t)k,
+						       "replace", &d->old_di,
+						       x->err);
 			if (rc)
 				d->have_old = 0;
 		}
@@ -545,23 +359,29 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		struct wfs_view *view, const struct wfs_install_src *srcs,
 		size_t n, const struct wfs_install_opts *o, struct wfs_err *err)
 {
-	struct ctx x = {
+	struct wfs_inst_ctx x = {
 		.v = venv, .c = c, .view = view, .o = o, .err = err, .n = n
 	};
 	struct wfs_composed cv = { 0 };
+	struct wfs_view present = { 0 };
 	struct wfs_exist *ex = NULL;
 	struct wfs_plan **plans = NULL;
 	size_t nex = 0;
 	int rc, composed = 0;
 
 	snprintf(x.site_v, sizeof(x.site_v), "lib/%s", venv->site);
+	x.pinned = view->pinned;
 	x.d = calloc(n ? n : 1, sizeof(*x.d));
 	if (!x.d)
 		return wfs_errf(err, -ENOMEM, "out of memory");
 	/* Everything is checked before anything is written. */
 	rc = prepare(&x, srcs);
+	/* A pinned view's distributions whose tree is gone have real files
+	 * only: they are not part of the composition. */
+	if (!rc && x.pinned)
+		rc = wfs_view_present(view, c, &present);
 	if (!rc) {
-		rc = wfs_view_compose(view, c, &cv, err);
+		rc = wfs_view_compose(x.pinned ? &present : view, c, &cv, err);
 		composed = !rc;
 		if (rc == -EEXIST) { /* name the venv's path */
 			char msg[sizeof(err->msg)];
@@ -591,10 +411,12 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 	if (!rc)
 		rc = scan_upper(&x);
 	for (size_t i = 0; i < n && !rc; i++) {
-		struct dist *d = &x.d[i];
+		struct wfs_inst_dist *d = &x.d[i];
 		struct wfs_strset keep = { 0 };
 		rc = keep_set(&x, d, &keep);
-		if (!rc && d->have_old)
+		if (!rc && d->have_old && d->old_di)
+			rc = plan_removal(&x, d, d->old_di, NULL, &keep, 1);
+		else if (!rc && d->have_old)
 			rc = plan_removal(
 				&x, d,
 				wfs_tree_str(&d->old, d->old.hdr->distinfo_off),
@@ -611,20 +433,21 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 			 strerror(-rc));
 	/* Old files go, new ones come (each RECORD last), the view last. */
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = run_removal(&x, &x.d[i]);
+		rc = wfs_inst_run_removal(&x, &x.d[i]);
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = write_dist(&x, &x.d[i]);
+		rc = wfs_inst_write_dist(&x, &x.d[i]);
 	for (size_t i = 0; i < nex && !rc; i++)
 		if (ex[i].drop.n)
 			rc = wfs_install_drop_rows(venv, &ex[i], err);
 	if (!rc)
-		rc = clear_whiteouts(&x);
-	/* The new trees' files are lower only: no longer pinned (pin.h). */
-	view->pinned = 0;
+		rc = wfs_inst_clear_whiteouts(&x);
+	/* The new trees' files are lower only: no longer pinned (pin.h),
+	 * unless it was (their files are real then). */
+	view->pinned = x.pinned;
 	if (!rc)
 		rc = wfs_venv_commit(venv, view, err);
 	for (size_t i = 0; i < n && !rc; i++) {
-		const struct dist *d = &x.d[i];
+		const struct wfs_inst_dist *d = &x.d[i];
 		if (!d->have_old && !d->replaces_upper)
 			report(&x, "installed %s %s", d->plan.name,
 			       d->plan.version);
@@ -638,6 +461,7 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 	if (rc && !err->msg[0])
 		wfs_errf(err, rc, "%s: %s", venv->path, strerror(-rc));
 	wfs_exist_free(ex, nex);
+	free(present.dists);
 	free(plans);
 	if (composed)
 		wfs_composed_free(&cv);
@@ -649,7 +473,9 @@ int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
 		  struct wfs_view *view, char *const *names, size_t n,
 		  const struct wfs_install_opts *o, struct wfs_err *err)
 {
-	struct ctx x = { .v = venv, .c = c, .view = view, .o = o, .err = err };
+	struct wfs_inst_ctx x = {
+		.v = venv, .c = c, .view = view, .o = o, .err = err
+	};
 	int rc = 0;
 
 	snprintf(x.site_v, sizeof(x.site_v), "lib/%s", venv->site);
@@ -665,40 +491,47 @@ int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
 			break;
 		}
 		for (size_t j = 0; j < x.n && !dup; j++)
-			dup = wfs_digest_equal(&x.d[j].tree.id,
-					       &view->dists[k].tree);
+			dup = !strcmp(x.d[j].name, view->dists[k].name);
 		if (dup)
 			continue;
-		struct dist *d = &x.d[x.n];
-		rc = wfs_tree_load(c, &view->dists[k].tree, &d->tree, err);
+		struct wfs_inst_dist *d = &x.d[x.n++];
+		d->name = strdup(view->dists[k].name);
+		d->old_version = strdup(view->dists[k].version);
+		if (!d->name || !d->old_version) {
+			rc = wfs_errf(err, -ENOMEM, "out of memory");
+			break;
+		}
+		/* Without its tree (the cache is gone or pruned) its RECORD
+		 * drives the removal, as for pip. */
+		rc = wfs_view_tree(view, (size_t)k, c, &d->tree, err);
 		d->have_tree = !rc;
-		x.n += !rc;
+		if (rc == -ENOENT)
+			rc = wfs_treeless_dist(venv, view, (size_t)k,
+					       "uninstall", &d->old_di, err);
 	}
 	if (!rc)
 		rc = scan_upper(&x);
 	for (size_t i = 0; i < x.n && !rc; i++) {
 		const struct wfs_tree *t = &x.d[i].tree;
-		rc = plan_removal(&x, &x.d[i],
-				  wfs_tree_str(t, t->hdr->distinfo_off), t,
-				  NULL, 1);
+		rc = plan_removal(
+			&x, &x.d[i],
+			x.d[i].have_tree ? wfs_tree_str(t, t->hdr->distinfo_off)
+					 : x.d[i].old_di,
+			x.d[i].have_tree ? t : NULL, NULL, 1);
 		wfs_ss_sort(&x.d[i].rm);
 	}
 	for (size_t i = 0; i < x.n && !rc; i++)
-		rc = run_removal(&x, &x.d[i]);
+		rc = wfs_inst_run_removal(&x, &x.d[i]);
 	for (size_t i = 0; i < x.n && !rc; i++) {
-		const struct wfs_tree *t = &x.d[i].tree;
-		long k = wfs_view_find(view, wfs_tree_str(t, t->hdr->name_off));
+		long k = wfs_view_find(view, x.d[i].name);
 		if (k >= 0)
 			wfs_view_remove(view, (size_t)k);
 	}
 	if (!rc)
 		rc = wfs_venv_commit(venv, view, err);
-	for (size_t i = 0; i < x.n && !rc; i++) {
-		const struct wfs_tree *t = &x.d[i].tree;
-		report(&x, "uninstalled %s %s",
-		       wfs_tree_str(t, t->hdr->name_off),
-		       wfs_tree_str(t, t->hdr->version_off));
-	}
+	for (size_t i = 0; i < x.n && !rc; i++)
+		report(&x, "uninstalled %s %s", x.d[i].name,
+		       x.d[i].old_version);
 	if (rc && !err->msg[0])
 		wfs_errf(err, rc, "%s: %s", venv->path, strerror(-rc));
 	ctx_free(&x);

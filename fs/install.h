@@ -36,6 +36,13 @@
  * force_overwrite, with which the later one wins and the earlier one's
  * RECORD drops the path.
  *
+ * A pinned view (pin.h) stays pinned: the new trees' site-packages files
+ * are written as real files too, with the trees' modes and mtimes
+ * (install_pinned.c).  Its distributions' trees may be gone with the cache:
+ * such a distribution is replaced or uninstalled by its RECORD (the upper
+ * .dist-info of its name and version), and is left out of the composition
+ * that checks site-packages conflicts.
+ *
  * Crash safety: nothing outside the cache is written until every check has
  * passed; then old files go (each old RECORD last), new real files are
  * written (each RECORD last), the venv is synced and the view record is
@@ -82,8 +89,9 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 /* Remove the named distributions (PEP 503 names) from the view, with their
  * real files (driven by each one's RECORD in the upper layer; computed
  * from the tree when that RECORD is gone), upper dist-info files, upper
- * copies and __pycache__ of their modules.  A name not installed is an
- * error and nothing is changed. */
+ * copies and __pycache__ of their modules.  A name not installed, or one
+ * with neither RECORD nor tree, is an error and nothing is changed.  c may
+ * be NULL: the cache is gone. */
 int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
 		  struct wfs_view *view, char *const *names, size_t n,
 		  const struct wfs_install_opts *o, struct wfs_err *err);

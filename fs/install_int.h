@@ -156,6 +156,28 @@ int wfs_copy_blob_atomic(struct wfs_cache *c, const struct wfs_digest *d,
 /* Make fd/rel a symlink to target atomically. */
 int wfs_symlink_atomic(int fd, const char *rel, const char *target);
 
+/* ---- install_pinned.c: pinned views, whose trees may be gone ---- */
+
+/* The upper .dist-info directory (with a RECORD) of view->dists[k], by
+ * normalized name and version, into *out (malloc'd); -ENOENT: none. */
+int wfs_upper_distinfo(const struct wfs_venv *v, const struct wfs_view *view,
+		       size_t k, char **out);
+/* After wfs_view_tree failed with -ENOENT in err: the upper .dist-info of
+ * view->dists[k] into *di, or one line saying why `what` ("uninstall",
+ * "replace") cannot be done without its tree. */
+int wfs_treeless_dist(const struct wfs_venv *v, const struct wfs_view *view,
+		      size_t k, const char *what, char **di,
+		      struct wfs_err *err);
+/* A shallow copy of view without the distributions whose tree is not in c
+ * (free only sub->dists). */
+int wfs_view_present(const struct wfs_view *view, const struct wfs_cache *c,
+		     struct wfs_view *sub);
+/* Write t's files of the view (site-packages) as real files in the upper
+ * layer, with the tree's modes. */
+int wfs_install_site_files(const struct wfs_venv *v, struct wfs_cache *c,
+			   const struct wfs_view *view,
+			   const struct wfs_tree *t, struct wfs_err *err);
+
 /* ---- install_conflict.c ---- */
 
 struct wfs_exist {		 /* a distribution of the view that stays */

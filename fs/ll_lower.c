@@ -78,6 +78,16 @@ int wfs_lower_load(int upperfd, const char *target, struct wfs_cache *c,
 	}
 	if (fstatat(upperfd, WFS_VIEW_FILE, &st, 0) == 0)
 		l->mtime = st.st_mtim;
+	if (!l->view.pinned && c->treesfd < 0) {
+		rc = wfs_errf(err, -ENOENT,
+			      "%s: the view is not pinned, and this mount "
+			      "serves it without its cache (%s was gone when "
+			      "it started): `wheelfs umount` and mount it "
+			      "again",
+			      target, c->path);
+		wfs_lower_free(l);
+		return rc;
+	}
 	/* A pinned view has every file in the upper layer: load no tree. */
 	pinned = l->view;
 	if (pinned.pinned)

@@ -47,9 +47,10 @@
  * the daemon may then serve from the upper layer alone and the cache may
  * go away (except with symlink mode).  The dist lines stay, so `show`,
  * `uninstall` and gc still know what is installed; an install that adds
- * distributions later must reset pinned to 0 (their files are lower only);
- * the already pinned files shadow their lower twins, which is ordinary
- * overlay semantics, and the next pin only materializes the new ones.
+ * distributions later keeps pinned = 1 and writes their files as real
+ * files too (install_pinned.c), so that no mount of a pinned view ever
+ * needs its cache, which may be gone: a distribution without its tree is
+ * then removed by its RECORD.
  *
  * Modes (enum wfs_pin_mode):
  *   auto      per file: reflink, then hardlink, then copy.  A failure of a

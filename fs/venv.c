@@ -267,16 +267,31 @@ int wfs_venv_use_cache(struct wfs_venv *v, struct wfs_view *view,
 	if (!realpath(c->path, real))
 		return wfs_errf(err, -errno, "%s: %s", c->path,
 				strerror(errno));
+	if (view->cache &&
+	    strcmp(realpath(view->cache, old) ? old : view->cache, real)) {
+		if (!wfs_cache_gone(view->cache))
+			return wfs_errf(err, -EINVAL,
+					"%s: the view uses the cache %s, not "
+					"%s (drop --cache, or pass --cache %s)",
+					v->lib, view->cache, real, view->cache);
+		if (!view->pinned)
+			return wfs_errf(
+				err, -ENOENT,
+				"%s: the view's cache %s is gone, and "
+				"the view is not pinned: its files are "
+				"only there; add its wheels to %s again "
+				"(`wheelfs add`)",
+				v->lib, view->cache, view->cache);
+		/* Pinned: every file is real, the old trees are not needed;
+		 * the view moves to this cache. */
+		free(view->cache);
+		view->cache = NULL;
+	}
 	if (!view->cache) {
 		view->cache = strdup(real);
 		return view->cache ? 0
 				   : wfs_errf(err, -ENOMEM, "out of memory");
 	}
-	if (strcmp(realpath(view->cache, old) ? old : view->cache, real))
-		return wfs_errf(err, -EINVAL,
-				"%s: the view uses the cache %s, not %s "
-				"(drop --cache, or pass --cache %s)",
-				v->lib, view->cache, real, view->cache);
 	return 0;
 }
 
@@ -309,18 +324,24 @@ int wfs_venv_commit(struct wfs_venv *v, struct wfs_view *view,
 
 int wfs_venv_view_cache(struct wfs_venv *v, int cache_flags,
 			struct wfs_view *view, struct wfs_cache *c,
-			struct wfs_err *err)
+			int *have_cache, struct wfs_err *err)
 {
 	int existed, rc = wfs_venv_view(v, 0, view, &existed, err);
 
+	if (have_cache)
+		*have_cache = 0;
 	if (rc)
 		return rc;
 	if (!view->cache)
 		rc = wfs_errf(err, -EINVAL, "%s/%s: names no cache", v->lib,
 			      WFS_VIEW_FILE);
+	else if (have_cache && wfs_cache_gone(view->cache))
+		return 0;
 	else
 		rc = wfs_cache_open(view->cache, cache_flags, c, err);
 	if (rc)
 		wfs_view_free(view);
+	else if (have_cache)
+		*have_cache = 1;
 	return rc;
 }

@@ -77,10 +77,11 @@ int wfs_venv_view(struct wfs_venv *v, int create, struct wfs_view *view,
 
 /* Read an existing view and open the cache it names (cache_flags as for
  * wfs_cache_open).  On success the caller frees both; on failure neither
- * is left open. */
+ * is left open.  have_cache NULL: the cache must open; else a cache that is
+ * gone (wfs_cache_gone) is no error: *have_cache says whether c is open. */
 int wfs_venv_view_cache(struct wfs_venv *v, int cache_flags,
 			struct wfs_view *view, struct wfs_cache *c,
-			struct wfs_err *err);
+			int *have_cache, struct wfs_err *err);
 
 /* The cache a command uses for a venv: the --cache flag, else the one its
  * view records, else the configured default (dflt).  Returns a malloc'd
@@ -89,7 +90,9 @@ char *wfs_venv_cache_path(const struct wfs_view *view, const char *flag,
 			  const char *dflt);
 
 /* Record the opened cache in the view (a new view), or check that it is
- * the one the view already uses (an error naming both otherwise). */
+ * the one the view already uses (an error naming both otherwise).  A
+ * pinned view whose cache is gone moves to c (its files are all real);
+ * an unpinned one is an error saying so. */
 int wfs_venv_use_cache(struct wfs_venv *v, struct wfs_view *view,
 		       const struct wfs_cache *c, struct wfs_err *err);
 

@@ -240,6 +240,34 @@ void wfs_view_site(const struct wfs_view *v, char *buf, size_t len)
 
 /* ---- composition ------------------------------------------------------- */
 
+int wfs_view_tree(const struct wfs_view *v, size_t d, struct wfs_cache *c,
+		  struct wfs_tree *t, struct wfs_err *err)
+{
+	const struct wfs_view_dist *vd = &v->dists[d];
+	const char *cpath = c ? c->path : v->cache ? v->cache : "the cache";
+	struct wfs_err mine = { { 0 } };
+	char hex[WFS_DIGEST_HEX + 1];
+	int rc;
+
+	if (!c)
+		return wfs_errf(err, -ENOENT,
+				"%s: the cache is gone, and %s %s has its "
+				"files only there: add its wheel to a cache "
+				"again (`wheelfs add`)%s",
+				cpath, vd->name, vd->version,
+				v->pinned ? "" : ", or reinstall it");
+	rc = wfs_tree_load(c, &vd->tree, t, &mine);
+	if (rc && rc != -ENOENT)
+		return wfs_errf(err, rc, "%s", mine.msg);
+	if (!rc)
+		return 0;
+	wfs_digest_hex(&vd->tree, hex);
+	return wfs_errf(err, rc,
+			"%s/trees/%s.tree: missing, and %s %s needs it: add "
+			"its wheel to %s again (`wheelfs add`)",
+			cpath, hex, vd->name, vd->version, cpath);
+}
+
 int wfs_view_map(const struct wfs_view *v, const struct wfs_tree *t,
 		 const char *p, char *buf, size_t len)
 {
@@ -375,7 +403,7 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 		return -ENOMEM;
 	for (size_t d = 0; d < v->n; d++) {
 		struct wfs_tree *t = &out->trees[d];
-		rc = wfs_tree_load(c, &v->dists[d].tree, t, err);
+		rc = wfs_view_tree(v, d, c, t, err);
 		if (rc)
 			goto fail;
 		out->ntrees++;

@@ -103,6 +103,12 @@ struct wfs_composed {
 	char *paths; /* storage for the composed paths */
 };
 
+/* Load the tree of v's distribution d from c; c NULL: the cache is gone.
+ * A missing tree (or cache) fails with -ENOENT and one line naming it,
+ * the distribution and the remedy. */
+int wfs_view_tree(const struct wfs_view *v, size_t d, struct wfs_cache *c,
+		  struct wfs_tree *t, struct wfs_err *err);
+
 /* Load every tree of the view and compose the lower layer.  A conflict
  * fails with -EEXIST and names the path and both distributions. */
 int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,

@@ -3,6 +3,7 @@
  * (fs/pin.h does the work; this file picks the cache, prints the summary,
  * and asks a live daemon to reload). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,20 @@ static void on_progress(uint64_t done, uint64_t total, void *arg)
 	(void)arg;
 	fprintf(stderr, "\r\033[K[%llu/%llu] pinning", (unsigned long long)done,
 		(unsigned long long)total);
+}
+
+/* The index of a distribution of v whose tree is not in c, or -1. */
+static long absent_tree(const struct wfs_view *v, const struct wfs_cache *c)
+{
+	char name[WFS_DIGEST_HEX + 8];
+
+	for (size_t i = 0; i < v->n; i++) {
+		wfs_digest_hex(&v->dists[i].tree, name);
+		strcat(name, ".tree");
+		if (faccessat(c->treesfd, name, F_OK, 0) < 0 && errno == ENOENT)
+			return (long)i;
+	}
+	return -1;
 }
 
 int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
@@ -43,6 +58,7 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 	const char *flag_cache = NULL, *mode = cfg->pin_mode, *target;
 	char *cpath, summary[4096], ebuf[512];
 	int opt, live, sock, dirfd, rc, tty, quiet = 0;
+	long missing;
 
 	while ((opt = getopt_long(argc, argv, "+c:m:j:qh", longopts, NULL)) !=
 	       -1) {
@@ -131,6 +147,17 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 	free(cpath);
 	if (rc) {
 		wfs_view_free(&v);
+		goto out_fd;
+	}
+	if (v.pinned && (missing = absent_tree(&v, &cache)) >= 0) {
+		/* The same, for a cache that lost some of the view's trees
+		 * (pruned, or a new cache an install moved the view to). */
+		printf("%s is already pinned (the tree of %s %s is not in %s, "
+		       "so it was not checked again)\n",
+		       target, v.dists[missing].name, v.dists[missing].version,
+		       cache.path);
+		wfs_view_free(&v);
+		wfs_cache_close(&cache);
 		goto out_fd;
 	}
 	if (o.mode == WFS_PIN_SYMLINK)

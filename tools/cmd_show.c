@@ -29,8 +29,18 @@ static int show_files(const struct wfs_venv *venv, struct wfs_view *view,
 		      struct wfs_cache *c, int json, struct wfs_err *err)
 {
 	struct wfs_composed cv;
-	int rc = wfs_view_compose(view, c, &cv, err);
+	int rc;
 
+	if (!c) /* every entry comes from a tree */
+		return wfs_errf(err, -ENOENT,
+				"%s: the cache %s is gone: --files lists its "
+				"trees%s",
+				venv->lib, view->cache,
+				view->pinned
+					? "; the venv is pinned, its files "
+					  "are real under that directory"
+					: "");
+	rc = wfs_view_compose(view, c, &cv, err);
 	if (rc)
 		return rc;
 	if (json) {
@@ -106,14 +116,24 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 {
 	uint64_t *files = calloc(view->n + 1, sizeof(*files));
 	uint64_t *bytes = calloc(view->n + 1, sizeof(*bytes)), tf = 0, tb = 0;
-	char hb[32];
-	int rc = files && bytes ? 0 : -ENOMEM;
+	char *known = calloc(view->n + 1, 1), hb[32], fb[32];
+	size_t unknown = 0;
+	int rc = files && bytes && known ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < view->n && !rc; i++) {
 		struct wfs_tree t;
-		rc = wfs_tree_load(c, &view->dists[i].tree, &t, err);
+		/* Without its tree (the cache is gone or pruned; fine for a
+		 * pinned view) a distribution's counts are unknown. */
+		rc = wfs_view_tree(view, i, c, &t, err);
+		if (rc == -ENOENT) {
+			err->msg[0] = '\0';
+			rc = 0;
+			unknown++;
+			continue;
+		}
 		if (rc)
 			break;
+		known[i] = 1;
 		for (uint32_t k = 0; k < t.hdr->n_entries; k++)
 			files[i] += S_ISREG(t.ents[k].mode) != 0;
 		bytes[i] = t.hdr->total_size;
@@ -127,7 +147,8 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 		printf(", \"mounted\": %s, \"cache\": ",
 		       venv->live ? "true" : "false");
 		wfs_json_str(stdout, view->cache ? view->cache : "");
-		printf(", \"python\": ");
+		printf(", \"cache_gone\": %s, \"python\": ",
+		       c ? "false" : "true");
 		wfs_json_str(stdout, view->python);
 		printf(", \"pinned\": %s,\n \"distributions\": [",
 		       view->pinned ? "true" : "false");
@@ -138,11 +159,14 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 			wfs_json_str(stdout, view->dists[i].name);
 			printf(", \"version\": ");
 			wfs_json_str(stdout, view->dists[i].version);
-			printf(", \"tree\": \"%s\", \"requested\": %s, "
-			       "\"files\": %" PRIu64 ", \"bytes\": %" PRIu64
-			       "}",
-			       hex, view->dists[i].requested ? "true" : "false",
-			       files[i], bytes[i]);
+			printf(", \"tree\": \"%s\", \"requested\": %s, ", hex,
+			       view->dists[i].requested ? "true" : "false");
+			if (known[i])
+				printf("\"files\": %" PRIu64
+				       ", \"bytes\": %" PRIu64 "}",
+				       files[i], bytes[i]);
+			else
+				printf("\"files\": null, \"bytes\": null}");
 		}
 		printf("\n ],\n \"total\": {\"distributions\": %zu, \"files\": "
 		       "%" PRIu64 ", \"bytes\": %" PRIu64 "}}\n",
@@ -150,24 +174,34 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 	} else if (!rc) {
 		printf("venv:    %s (%s)\n", venv->path,
 		       venv->live ? "mounted" : "not mounted");
-		printf("cache:   %s\npython:  %s\npinned:  %s\n",
-		       view->cache ? view->cache : "-", view->python,
-		       view->pinned ? "yes" : "no");
+		printf("cache:   %s%s\npython:  %s\npinned:  %s\n",
+		       view->cache ? view->cache : "-", c ? "" : " (gone)",
+		       view->python, view->pinned ? "yes" : "no");
 		if (view->n)
 			printf("\n%-32s %-16s %8s %11s  %s\n", "NAME",
 			       "VERSION", "FILES", "SIZE", "REQUESTED");
-		for (size_t i = 0; i < view->n; i++)
-			printf("%-32s %-16s %8" PRIu64 " %11s  %s\n",
+		for (size_t i = 0; i < view->n; i++) {
+			snprintf(fb, sizeof(fb), "%" PRIu64, files[i]);
+			printf("%-32s %-16s %8s %11s  %s\n",
 			       view->dists[i].name, view->dists[i].version,
-			       files[i],
-			       wfs_human_bytes(bytes[i], hb, sizeof(hb)),
+			       known[i] ? fb : "-",
+			       known[i] ? wfs_human_bytes(bytes[i], hb,
+							  sizeof(hb))
+					: "-",
 			       view->dists[i].requested ? "yes" : "no");
-		printf("\n%zu distribution%s, %" PRIu64 " files, %s\n", view->n,
+		}
+		printf("\n%zu distribution%s, %" PRIu64 " files, %s", view->n,
 		       view->n == 1 ? "" : "s", tf,
 		       wfs_human_bytes(tb, hb, sizeof(hb)));
+		if (unknown)
+			printf(" (not counting %zu whose tree%s not in the "
+			       "cache)",
+			       unknown, unknown == 1 ? " is" : "s are");
+		putchar('\n');
 	}
 	free(files);
 	free(bytes);
+	free(known);
 	return rc;
 }
 
@@ -183,7 +217,7 @@ int wfs_cmd_show(int argc, char **argv, struct wfs_config *cfg)
 	struct wfs_cache cache;
 	struct wfs_venv venv;
 	struct wfs_view view = { 0 };
-	int opt, rc, json = 0, files = 0, opened;
+	int opt, rc, json = 0, files = 0, opened, have_cache;
 
 	(void)cfg;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -204,13 +238,16 @@ int wfs_cmd_show(int argc, char **argv, struct wfs_config *cfg)
 			  &err))
 		return wfs_fail("%s", err.msg);
 	rc = wfs_venv_view_cache(&venv, WFS_CACHE_READONLY, &view, &cache,
-				 &err);
+				 &have_cache, &err);
 	opened = !rc;
 	if (!rc)
-		rc = files ? show_files(&venv, &view, &cache, json, &err)
-			   : show_dists(&venv, &view, &cache, json, &err);
+		rc = files ? show_files(&venv, &view,
+					have_cache ? &cache : NULL, json, &err)
+			   : show_dists(&venv, &view,
+					have_cache ? &cache : NULL, json, &err);
 	if (opened) {
-		wfs_cache_close(&cache);
+		if (have_cache)
+			wfs_cache_close(&cache);
 		wfs_view_free(&view);
 	}
 	wfs_venv_close(&venv);

@@ -20,7 +20,7 @@ int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg)
 	struct wfs_cache cache;
 	struct wfs_venv venv;
 	struct wfs_view view = { 0 };
-	int opt, rc, opened;
+	int opt, rc, opened, have_cache;
 
 	(void)cfg;
 	while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
@@ -37,13 +37,16 @@ int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg)
 	if (wfs_venv_open(argv[optind], NULL,
 			  WFS_VENV_VIEW_PYTHON | WFS_VENV_LOCK, &venv, &err))
 		return wfs_fail("%s", err.msg);
-	rc = wfs_venv_view_cache(&venv, 0, &view, &cache, &err);
+	/* A cache that is gone is no error: RECORDs drive the removal. */
+	rc = wfs_venv_view_cache(&venv, 0, &view, &cache, &have_cache, &err);
 	opened = !rc;
 	if (!rc)
-		rc = wfs_uninstall(&venv, &cache, &view, argv + optind + 1,
+		rc = wfs_uninstall(&venv, have_cache ? &cache : NULL, &view,
+				   argv + optind + 1,
 				   (size_t)(argc - optind - 1), &opts, &err);
 	if (opened) {
-		wfs_cache_close(&cache);
+		if (have_cache)
+			wfs_cache_close(&cache);
 		wfs_view_free(&view);
 	}
 	wfs_venv_close(&venv);

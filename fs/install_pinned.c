@@ -1,0 +1,144 @@
+/* install_pinned.c — installing into and removing from a pinned view, whose
+ * trees may be gone with its cache: every file of a pinned view is real in
+ * the upper layer (pin.h), so a distribution without its tree is removed
+ * by its RECORD, like pip does, and a new one gets real files too (the
+ * view stays pinned, and no mount needs a cache to serve it). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "install_int.h"
+#include "wheel.h"
+
+int wfs_upper_distinfo(const struct wfs_venv *v, const struct wfs_view *view,
+		       size_t k, char **out)
+{
+	const struct wfs_view_dist *vd = &view->dists[k];
+	char want[256], have[256], raw[256], rec[WFS_VPATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = wfs_opendirat(v->libfd, v->site, 0, &d);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	wfs_wheel_normalize(vd->name, want, sizeof(want));
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name), nl = strcspn(de->d_name, "-");
+		if (l < 11 || strcmp(de->d_name + l - 10, ".dist-info") ||
+		    nl + 11 >= l || nl >= sizeof(raw))
+			continue;
+		snprintf(raw, sizeof(raw), "%.*s", (int)nl, de->d_name);
+		wfs_wheel_normalize(raw, have, sizeof(have));
+		if (strcmp(have, want) ||
+		    strncmp(de->d_name + nl + 1, vd->version, l - nl - 11) ||
+		    strlen(vd->version) != l - nl - 11)
+			continue;
+		snprintf(rec, sizeof(rec), "%s/%s/RECORD", v->site, de->d_name);
+		if (faccessat(v->libfd, rec, F_OK, AT_SYMLINK_NOFOLLOW))
+			continue;
+		*out = strdup(de->d_name);
+		rc = *out ? 0 : -ENOMEM;
+		break;
+	}
+	closedir(d);
+	return rc ? rc : *out ? 0 : -ENOENT;
+}
+
+int wfs_treeless_dist(const struct wfs_venv *v, const struct wfs_view *view,
+		      size_t k, const char *what, char **di,
+		      struct wfs_err *err)
+{
+	char why[sizeof(err->msg)];
+	int rc;
+
+	snprintf(why, sizeof(why), "%s", err->msg);
+	rc = wfs_upper_distinfo(v, view, k, di);
+	if (rc == -ENOENT)
+		return wfs_errf(err, rc,
+				"cannot %s %s %s: %s/%s has no %s-%s.dist-info "
+				"with a RECORD to go by, and %.600s",
+				what, view->dists[k].name,
+				view->dists[k].version, v->lib, v->site,
+				view->dists[k].name, view->dists[k].version,
+				why);
+	if (rc)
+		return wfs_errf(err, rc, "%s/%s: %s", v->lib, v->site,
+				strerror(-rc));
+	err->msg[0] = '\0';
+	return 0;
+}
+
+int wfs_view_present(const struct wfs_view *view, const struct wfs_cache *c,
+		     struct wfs_view *sub)
+{
+	char name[WFS_DIGEST_HEX + 8];
+
+	*sub = *view;
+	sub->n = 0;
+	sub->dists = malloc((view->n ? view->n : 1) * sizeof(*sub->dists));
+	if (!sub->dists)
+		return -ENOMEM;
+	for (size_t i = 0; i < view->n; i++) {
+		wfs_digest_hex(&view->dists[i].tree, name);
+		strcat(name, ".tree");
+		if (faccessat(c->treesfd, name, F_OK, 0) == 0)
+			sub->dists[sub->n++] = view->dists[i];
+	}
+	return 0;
+}
+
+int wfs_install_site_files(const struct wfs_venv *v, struct wfs_cache *c,
+			   const struct wfs_view *view,
+			   const struct wfs_tree *t, struct wfs_err *err)
+{
+	char vp[WFS_VPATH_MAX], dir[WFS_VPATH_MAX] = "\1", pd[WFS_VPATH_MAX];
+	struct timespec ts[2] = { { 0 } };
+	int rc = 0;
+
+	/* Tree order is path order: a directory comes before its entries. */
+	for (uint32_t i = 0; i < t->hdr->n_entries && !rc; i++) {
+		const struct wfs_tree_ent *e = &t->ents[i];
+		const char *slash;
+		rc = wfs_view_map(view, t, wfs_tree_path(t, e), vp, sizeof(vp));
+		if (rc <= 0)
+			continue;
+		rc = wfs_mkparents(v->libfd, vp);
+		if (!rc && S_ISDIR(e->mode)) {
+			if (mkdirat(v->libfd, vp, e->mode & 07777) < 0 &&
+			    errno != EEXIST)
+				rc = -errno;
+			continue;
+		}
+		slash = strrchr(vp, '/');
+		snprintf(pd, sizeof(pd), "%.*s", slash ? (int)(slash - vp) : 0,
+			 vp);
+		if (!rc && strcmp(pd, dir)) { /* an interrupted run's temps */
+			memcpy(dir, pd, sizeof(dir));
+			rc = wfs_tmp_sweep(v->libfd, dir);
+		}
+		if (rc)
+			;
+		else if (S_ISLNK(e->mode))
+			rc = wfs_symlink_atomic(v->libfd, vp,
+						wfs_tree_str(t, e->target_off));
+		else
+			rc = wfs_copy_blob_atomic(
+				c, (const struct wfs_digest *)e->digest,
+				v->libfd, vp, e->mode & 07777);
+		/* The tree's mtime, as pin gives it. */
+		ts[0].tv_nsec = UTIME_OMIT;
+		ts[1].tv_sec = e->mtime_sec;
+		ts[1].tv_nsec = e->mtime_nsec;
+		if (!rc && utimensat(v->libfd, vp, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = -errno;
+	}
+	return rc < 0 ? wfs_errf(err, rc, "%s/%s: %s", v->lib, vp,
+				 strerror(-rc))
+		      : 0;
+}
