@@ -101,7 +101,9 @@ struct row {
 	char *path;
 	const char *hash;
 	int64_t size;
-	size_t order; /* rows of generated files come after the wheel's */
+	int rank;     /* of one path, the row of the highest rank stays */
+	size_t order; /* then the last: generated files come after the
+		       * wheel's */
 };
 
 static int cmp_row(const void *a, const void *b)
@@ -109,6 +111,8 @@ static int cmp_row(const void *a, const void *b)
 	const struct row *x = a, *y = b;
 	int c = strcmp(x->path, y->path);
 
+	if (!c)
+		c = x->rank - y->rank;
 	return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
@@ -119,7 +123,7 @@ static int cmp_pf_wheel(const void *a, const void *b)
 }
 
 static int push_row(struct row **rows, size_t *n, const char *path,
-		    const char *hash, int64_t size)
+		    const char *hash, int64_t size, int rank)
 {
 	struct row *r = realloc(*rows, (*n + 1) * sizeof(**rows));
 
@@ -129,6 +133,7 @@ static int push_row(struct row **rows, size_t *n, const char *path,
 	r[*n].path = strdup(path);
 	r[*n].hash = hash;
 	r[*n].size = size;
+	r[*n].rank = rank;
 	r[*n].order = *n;
 	if (!r[*n].path)
 		return -ENOMEM;
@@ -159,11 +164,15 @@ int wfs_plan_record(const struct wfs_plan *p, struct wfs_buf *out)
 			continue;
 		if (strncmp(r->path, p->distinfo, dl) ||
 		    strncmp(r->path + dl, ".data/", 6)) {
-			rc = push_row(&rows, &nrows, r->path, r->hash, r->size);
+			rc = push_row(&rows, &nrows, r->path, r->hash, r->size,
+				      0);
 			continue;
 		}
+		/* A path also in the root or platlib: the copy that the
+		 * view serves (view.h) has the row. */
 		if (!strncmp(s, "purelib/", 8) || !strncmp(s, "platlib/", 8)) {
-			rc = push_row(&rows, &nrows, s + 8, r->hash, r->size);
+			rc = push_row(&rows, &nrows, s + 8, r->hash, r->size,
+				      s[1] == 'u' ? 2 : 1);
 			continue;
 		}
 		key.wheel_path = r->path;
@@ -177,9 +186,9 @@ int wfs_plan_record(const struct wfs_plan *p, struct wfs_buf *out)
 		if (!rc)
 			rc = (*hit)->hash[0]
 				     ? push_row(&rows, &nrows, rp, (*hit)->hash,
-						(*hit)->size)
+						(*hit)->size, 0)
 				     : push_row(&rows, &nrows, rp, r->hash,
-						r->size);
+						r->size, 0);
 	}
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		if (p->f[i].wheel_path || p->f[i].dropped)
@@ -188,15 +197,16 @@ int wfs_plan_record(const struct wfs_plan *p, struct wfs_buf *out)
 					sizeof(rp));
 		if (!rc)
 			rc = push_row(&rows, &nrows, rp, p->f[i].hash,
-				      p->f[i].size);
+				      p->f[i].size, 3);
 	}
 	if (!rc)
-		rc = push_row(&rows, &nrows, self, "", -1);
+		rc = push_row(&rows, &nrows, self, "", -1, 3);
 	if (!rc) {
 		qsort(rows, nrows, sizeof(*rows), cmp_row);
-		/* One row a path: the last pushed, so a file wheelfs
-		 * writes (INSTALLER, REQUESTED, direct_url.json) has its
-		 * own hash even when the wheel shipped one. */
+		/* One row a path: the last pushed of the highest rank, so
+		 * a file wheelfs writes (INSTALLER, REQUESTED,
+		 * direct_url.json) has its own hash even when the wheel
+		 * shipped one. */
 		for (size_t i = 0; i < nrows && !rc; i++)
 			if (i + 1 == nrows ||
 			    strcmp(rows[i].path, rows[i + 1].path))

@@ -435,7 +435,8 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 	n = 3;
 	nruns = 1;
 	/* Per tree, three runs, each sorted because the tree is: the root,
-	 * .data/purelib and .data/platlib (prefixes replaced). */
+	 * .data/platlib and .data/purelib (prefixes replaced), merged in
+	 * that order for equal paths. */
 	for (size_t d = 0; d < v->n; d++) {
 		const struct wfs_tree *t = &out->trees[d];
 		const char *di = wfs_tree_str(t, t->hdr->distinfo_off);
@@ -453,9 +454,9 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 			    !strncmp(p + dil, ".data", 5) &&
 			    (p[dil + 5] == '\0' || p[dil + 5] == '/')) {
 				const char *s = p + dil + 5;
-				if (*s && !strncmp(s + 1, "purelib/", 8))
+				if (*s && !strncmp(s + 1, "platlib/", 8))
 					cnt[1]++;
-				else if (*s && !strncmp(s + 1, "platlib/", 8))
+				else if (*s && !strncmp(s + 1, "purelib/", 8))
 					cnt[2]++;
 			} else if (!(!strncmp(p, di, dil + 10) &&
 				     !strcmp(p + dil + 10, "/RECORD"))) {
@@ -478,9 +479,9 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 				const char *s = p + dil + 5;
 				if (!*s)
 					continue;
-				if (!strncmp(s + 1, "purelib/", 8))
+				if (!strncmp(s + 1, "platlib/", 8))
 					to = r[1];
-				else if (!strncmp(s + 1, "platlib/", 8))
+				else if (!strncmp(s + 1, "purelib/", 8))
 					to = r[2];
 				else
 					continue;
@@ -547,6 +548,14 @@ int wfs_view_compose(const struct wfs_view *v, struct wfs_cache *c,
 			 * serves, and it stays while either is installed. */
 			if (same_file(prev->ent, sorted[i].ent))
 				continue;
+			/* One distribution's file in its root and .data, or
+			 * in platlib and purelib: pip writes the root's files
+			 * first, then .data's in the wheel's order (sorted,
+			 * as the wheel tool makes it); the last one stays. */
+			if (prev->dist == sorted[i].dist && !pdir && !idir) {
+				prev->ent = sorted[i].ent;
+				continue;
+			}
 			rc = wfs_errf(err, -EEXIST,
 				      "%s: claimed by both %s and %s", p,
 				      dist_name(v, prev->dist),

@@ -23,7 +23,10 @@
  *                                   RECORD, which the venv owns;
  *   pythonX.Y/site-packages/P       otherwise.
  * Directories shared by several distributions merge; two distributions
- * claiming the same non-directory path is a conflict.
+ * claiming the same non-directory path is a conflict (unless both ship the
+ * same file).  One distribution shipping a path twice is not: like pip,
+ * which writes the root's files, then .data's, the .data/purelib copy
+ * serves, else the .data/platlib one.
  */
 #ifndef WFS_VIEW_H
 #define WFS_VIEW_H

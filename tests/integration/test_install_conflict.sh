@@ -7,7 +7,11 @@
 #     the path, so uninstalling the earlier one leaves the file alone (also
 #     when its RECORD is gone: a rerun after a crash);
 #   the same file (content and mode) from two distributions: no conflict;
-#   two versions of one distribution in one command: refused.
+#   two versions of one distribution in one command: refused;
+#   one distribution shipping a file in its root and in .data/purelib, or
+#     in .data/platlib and .data/purelib: installed as pip does (cross-
+#     checked file for file), the .data copy serving (purelib over
+#     platlib), its RECORD row giving that copy's hash.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/install_lib.sh"
 
@@ -107,4 +111,36 @@ expect_fail_match "would install through the venv's symlink out" \
 d1=$(mkwheel --out "$T/w" --name dup --version 1.0 --file dup/__init__.py=)
 d2=$(mkwheel --out "$T/w" --name dup --version 2.0 --file dup/__init__.py=)
 expect_fail_match "both dup" "$WHEELFS" install --cache "$T/cache" "$V" "$d1" "$d2"
+
+# One distribution, one path twice: pip extracts the root's files first,
+# then .data's in the wheel's order (here and in wheels built by the wheel
+# tool, sorted: platlib before purelib); the last one written stays.
+twice=$(mkwheel --out "$T/w2" --name twice --version 1.0 --file twice/__init__.py= \
+	--file twice/x.py=$'WHO = "root"\n' --data-file purelib/twice/x.py=$'WHO = "purelib"\n' \
+	--data-file platlib/twice/y.py=$'WHO = "platlib"\n' \
+	--data-file purelib/twice/y.py=$'WHO = "purelib y"\n' \
+	--file twice/z.py=$'WHO = "root z"\n' --data-file platlib/twice/z.py=$'WHO = "platlib z"\n')
+A=$T/pip/venv B=$T/wfs/venv
+mkdir -p "$T/pip" "$T/wfs"
+mkvenv "$A"
+pip_install "$A" --no-compile "$twice"
+mkvenv "$B"
+run_ok "$WHEELFS" install --cache "$T/cache" "$B" "$twice"
+materialize "$B" "$T/Blib"
+venvcmp "$A" "$B" "$T/Blib"
+[[ $(cat "$T/Blib/$site/twice/x.py") == 'WHO = "purelib"' &&
+	$(cat "$T/Blib/$site/twice/y.py") == 'WHO = "purelib y"' &&
+	$(cat "$T/Blib/$site/twice/z.py") == 'WHO = "platlib z"' ]] || fail "the wrong copies serve"
+for f in x y z; do
+	h=$(sha256sum <"$T/Blib/$site/twice/$f.py" | cut -d' ' -f1)
+	row=$(grep "^twice/$f.py," "$B/lib/$site/twice-1.0.dist-info/RECORD")
+	[[ $(wc -l <<<"$row") == 1 ]] || fail "RECORD rows for twice/$f.py: $row"
+	"$PY" - "$row" "$h" <<'PYEOF' || fail "RECORD row $row: not the serving copy's hash"
+import base64, sys
+row, h = sys.argv[1], sys.argv[2]
+b64 = row.split(",")[1].split("=", 1)[1]
+assert base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)).hex() == h
+PYEOF
+done
+run_ok "$WHEELFS" uninstall "$B" twice
 echo PASS

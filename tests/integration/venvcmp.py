@@ -65,7 +65,7 @@ def describe(path, a_root=None, b_root=None, mtime=False):
 
 def record_paths(path):
     with open(path, newline="", encoding="utf-8") as f:
-        return sorted(row[0] for row in csv.reader(f) if row)
+        return sorted({row[0] for row in csv.reader(f) if row})
 
 
 def compare(name, a_dir, b_dir, a_root, b_root, errors, top_skip=()):
