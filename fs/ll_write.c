@@ -5,7 +5,8 @@
  * Everything written lands in the upper layer.  A write or setattr on a
  * lower file copies it up first (wfs_copy_up: parents first, the blob
  * cloned or copied, the tree's mode and mtime kept); the cache is only ever
- * read.  Removing a lower name records a whiteout; a directory made where a
+ * read.  Removing a lower name records a whiteout (and copies its directory
+ * up, to give it the removal's mtime); a directory made where a
  * lower directory was removed is opaque; making any name removes its
  * whiteout.  Hard links are not supported (EXDEV).
  */
@@ -412,8 +413,31 @@ int wfs_ll_wo_hide(struct wfs_fs *fs, const char *path, int *prev)
 	return wfs_wo_set(&fs->wo, path, WFS_WO_WHITEOUT);
 }
 
+/* A lower name's removal changes no upper directory, so the kernel does
+ * not touch any directory's times: copy dir up (before anything else, so
+ * that a failure changes nothing) and, once the name is gone, set its
+ * mtime and ctime to now, as a native directory has them.  Persistent:
+ * the upper directory keeps them across mounts (wheelfs uninstall removes
+ * it when it is all that is left of a package).  A merged directory's
+ * st_nlink is 1 (not counted), so it no longer counts the subdirectory. */
+static void touch_dir(struct wfs_fs *fs, struct wfs_node *dir)
+{
+	static const struct timespec now[2] = { { 0, UTIME_OMIT },
+						{ 0, UTIME_NOW } };
+	const char *nm;
+	int pfd;
+
+	if (dir == fs->root) {
+		(void)futimens(fs->upperfd, now);
+	} else if ((pfd = wfs_node_upper_parent(fs, dir, &nm)) >= 0) {
+		(void)utimensat(pfd, nm, now, AT_SYMLINK_NOFOLLOW);
+		close(pfd);
+	}
+}
+
 /* Remove name n (at path) for unlink (at_flags 0) and rmdir
- * (AT_REMOVEDIR): its lower entry whited out first, then its upper entry
+ * (AT_REMOVEDIR): its directory copied up when only the lower layer has
+ * the name (touch_dir), its lower entry whited out, then its upper entry
  * removed; nothing changed when that fails. */
 static int remove_name(struct wfs_fs *fs, struct wfs_node *n, const char *path,
 		       int at_flags)
@@ -421,6 +445,8 @@ static int remove_name(struct wfs_fs *fs, struct wfs_node *n, const char *path,
 	const char *nm;
 	int rc = 0, pfd, prev = WFS_WO_NONE;
 
+	if (!n->utype && n->lower >= 0 && (rc = wfs_copy_up(fs, n->parent, 0)))
+		return rc;
 	if (n->lower >= 0 && (rc = wfs_ll_wo_hide(fs, path, &prev)))
 		return rc;
 	if (n->utype) {
@@ -431,6 +457,8 @@ static int remove_name(struct wfs_fs *fs, struct wfs_node *n, const char *path,
 		}
 		if (rc && n->lower >= 0)
 			(void)wfs_wo_set(&fs->wo, path, prev);
+	} else {
+		touch_dir(fs, n->parent);
 	}
 	return rc;
 }
