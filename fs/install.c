@@ -154,6 +154,10 @@ static int plan_removal(struct wfs_inst_ctx *x, struct wfs_inst_dist *d,
 	if (have_plan)
 		wfs_plan_free(&tmp);
 	wfs_ss_sort(&inside);
+	for (size_t i = 0; !rc && i < inside.n; i++) {
+		snprintf(rp, sizeof(rp), "%s/%s", x->site_v, inside.v[i]);
+		rc = wfs_remove_dirs_of(x->site_v, rp, &d->dirs);
+	}
 	for (size_t i = 0; !rc && i < x->upper.n; i++) {
 		const char *u = x->upper.v[i];
 		if ((!strncmp(u, di, dil) && u[dil] == '/') ||
@@ -255,6 +259,7 @@ static void ctx_free(struct wfs_inst_ctx *x)
 		free(d->old_di);
 		free(d->name);
 		wfs_ss_free(&d->last);
+		wfs_ss_free(&d->dirs);
 		wfs_ss_free(&d->rm);
 	}
 	free(x->d);
@@ -364,13 +369,16 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 	};
 	struct wfs_composed cv = { 0 };
 	struct wfs_view present = { 0 };
+	const struct wfs_view *cvv; /* what cv composes */
 	struct wfs_exist *ex = NULL;
 	struct wfs_plan **plans = NULL;
+	unsigned char *fresh = NULL; /* per distribution of cvv */
 	size_t nex = 0;
 	int rc, composed = 0;
 
 	snprintf(x.site_v, sizeof(x.site_v), "lib/%s", venv->site);
 	x.pinned = view->pinned;
+	cvv = x.pinned ? &present : view;
 	x.d = calloc(n ? n : 1, sizeof(*x.d));
 	if (!x.d)
 		return wfs_errf(err, -ENOMEM, "out of memory");
@@ -381,7 +389,7 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 	if (!rc && x.pinned)
 		rc = wfs_view_present(view, c, &present);
 	if (!rc) {
-		rc = wfs_view_compose(x.pinned ? &present : view, c, &cv, err);
+		rc = wfs_view_compose(cvv, c, &cv, err);
 		composed = !rc;
 		if (rc == -EEXIST) { /* name the venv's path */
 			char msg[sizeof(err->msg)];
@@ -404,6 +412,15 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		rc = -ENOMEM;
 	for (size_t i = 0; i < n && !rc; i++)
 		plans[i] = &x.d[i].plan;
+	/* The composed view's distributions that this command installs
+	 * again: their directories do not keep what the old ones leave. */
+	if (!rc && !(fresh = calloc(cvv->n ? cvv->n : 1, 1)))
+		rc = -ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++) {
+		long k = wfs_view_find(cvv, x.d[i].plan.name);
+		if (k >= 0)
+			fresh[k] = 1;
+	}
 	if (!rc)
 		rc = wfs_install_conflicts(venv, plans, n, &cv,
 					   o && o->force_overwrite, &ex, &nex,
@@ -433,7 +450,8 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 			 strerror(-rc));
 	/* Old files go, new ones come (each RECORD last), the view last. */
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = wfs_inst_run_removal(&x, &x.d[i]);
+		rc = wfs_remove_run(venv, x.site_v, &cv, fresh, &x.d[i].rm,
+				    &x.d[i].last, &x.d[i].dirs, err);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = wfs_inst_write_dist(&x, &x.d[i]);
 	for (size_t i = 0; i < nex && !rc; i++)
@@ -463,6 +481,7 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 	wfs_exist_free(ex, nex);
 	free(present.dists);
 	free(plans);
+	free(fresh);
 	if (composed)
 		wfs_composed_free(&cv);
 	ctx_free(&x);
@@ -476,7 +495,9 @@ int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
 	struct wfs_inst_ctx x = {
 		.v = venv, .c = c, .view = view, .o = o, .err = err
 	};
-	int rc = 0;
+	struct wfs_view present = { 0 };
+	struct wfs_composed cv = { 0 };
+	int rc = 0, composed = 0;
 
 	snprintf(x.site_v, sizeof(x.site_v), "lib/%s", venv->site);
 	x.d = calloc(n ? n : 1, sizeof(*x.d));
@@ -520,13 +541,21 @@ int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
 			x.d[i].have_tree ? t : NULL, NULL, 1);
 		wfs_ss_sort(&x.d[i].rm);
 	}
-	for (size_t i = 0; i < x.n && !rc; i++)
-		rc = wfs_inst_run_removal(&x, &x.d[i]);
 	for (size_t i = 0; i < x.n && !rc; i++) {
 		long k = wfs_view_find(view, x.d[i].name);
 		if (k >= 0)
 			wfs_view_remove(view, (size_t)k);
 	}
+	/* What stays in the view keeps its directories (the distributions
+	 * whose trees are at hand: without, their files are real). */
+	if (!rc && c && !(rc = wfs_view_present(view, c, &present))) {
+		rc = wfs_view_compose(&present, c, &cv, err);
+		composed = !rc;
+	}
+	for (size_t i = 0; i < x.n && !rc; i++)
+		rc = wfs_remove_run(venv, x.site_v, composed ? &cv : NULL, NULL,
+				    &x.d[i].rm, &x.d[i].last, &x.d[i].dirs,
+				    err);
 	if (!rc)
 		rc = wfs_venv_commit(venv, view, err);
 	for (size_t i = 0; i < x.n && !rc; i++)
@@ -534,6 +563,9 @@ int wfs_uninstall(struct wfs_venv *venv, struct wfs_cache *c,
 		       x.d[i].old_version);
 	if (rc && !err->msg[0])
 		wfs_errf(err, rc, "%s: %s", venv->path, strerror(-rc));
+	if (composed)
+		wfs_composed_free(&cv);
+	free(present.dists);
 	ctx_free(&x);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* install_ctx.h — the state of one install or uninstall command, shared
- * by install.c (planning, the commands) and install_run.c (writing and
- * removing files). */
+ * by install.c (planning, the commands) and install_run.c (writing
+ * files). */
 #ifndef WFS_INSTALL_CTX_H
 #define WFS_INSTALL_CTX_H
 
@@ -19,6 +19,7 @@ struct wfs_inst_dist {
 	char *old_version;
 	struct wfs_strset rm;	/* VENV-relative paths to remove */
 	struct wfs_strset last; /* the old RECORDs, removed last */
+	struct wfs_strset dirs; /* directories they may leave empty */
 	int replaces_upper;	/* replaces a version pip installed */
 };
 
@@ -35,9 +36,6 @@ struct wfs_inst_ctx {
 	size_t n;
 };
 
-/* Remove d's planned files (each old RECORD last), then the directories
- * they leave empty. */
-int wfs_inst_run_removal(struct wfs_inst_ctx *x, struct wfs_inst_dist *d);
 /* Write d's real files (a pinned view's site-packages files too), its
  * RECORD last. */
 int wfs_inst_write_dist(struct wfs_inst_ctx *x, struct wfs_inst_dist *d);

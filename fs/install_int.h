@@ -178,6 +178,30 @@ int wfs_install_site_files(const struct wfs_venv *v, struct wfs_cache *c,
 			   const struct wfs_view *view,
 			   const struct wfs_tree *t, struct wfs_err *err);
 
+/* ---- install_remove.c ---- */
+
+/* Add to dirs the VENV-relative directories that removing vpath may leave
+ * empty: in site-packages every parent below it (the upper layer's
+ * directories are mere traces of copy-ups, and the lower ones go with the
+ * view), elsewhere vpath's own directory, as pip has it; never
+ * site-packages and its parents, nor lib/.wheelfs. */
+int wfs_remove_dirs_of(const char *site_v, const char *vpath,
+		       struct wfs_strset *dirs);
+/* Remove the VENV-relative files rm, then last (sorted here: the RECORDs,
+ * so a rerun after a crash still finds what they list), then, deepest
+ * first, each directory of dirs and of the removed files
+ * (wfs_remove_dirs_of) that holds nothing but empty directories, with
+ * those: what pip removes.  A directory of lib/ where a distribution of
+ * the view cv (as it will be; NULL: none) has anything is kept, unless
+ * fresh (NULL, or one flag per distribution of cv) says the command
+ * installs that distribution now: pip would have removed the directory
+ * before installing it again.  A file that is gone or behind a symlink is
+ * skipped. */
+int wfs_remove_run(const struct wfs_venv *v, const char *site_v,
+		   const struct wfs_composed *cv, const unsigned char *fresh,
+		   const struct wfs_strset *rm, struct wfs_strset *last,
+		   struct wfs_strset *dirs, struct wfs_err *err);
+
 /* ---- install_conflict.c ---- */
 
 struct wfs_exist {		 /* a distribution of the view that stays */

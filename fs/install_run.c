@@ -1,6 +1,6 @@
-/* install_run.c — writing and removing the files of an install or
- * uninstall (install.c plans them): real files atomically, removals with
- * their emptied directories, whiteouts over new paths forgotten. */
+/* install_run.c — writing the files of an install (install.c plans them):
+ * real files atomically, each RECORD last, whiteouts over new paths
+ * forgotten.  Removals are install_remove.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,80 +32,6 @@ static int write_pfile(struct wfs_inst_ctx *x, const struct wfs_pfile *f)
 	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->path, f->path,
 			     strerror(-rc))
 		  : 0;
-}
-
-/* Remove one VENV-relative file; its parents become candidates for
- * removal when empty (never the top level, nor site-packages and up). */
-static int remove_file(struct wfs_inst_ctx *x, const char *vpath,
-		       struct wfs_strset *dirs)
-{
-	const char *rel, *base;
-	char dir[WFS_VPATH_MAX];
-	int fd, pfd, rc = 0;
-
-	wfs_venv_route(x->v, vpath, &fd, &rel);
-	pfd = wfs_parent_beneath(fd, rel, &base);
-	if (pfd < 0) /* gone, or behind a symlink: not ours to touch */
-		return pfd == -ENOENT || pfd == -ENOTDIR || pfd == -EXDEV
-			       ? 0
-			       : wfs_errf(x->err, pfd, "%s/%s: %s", x->v->path,
-					  vpath, strerror(-pfd));
-	if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT && errno != EISDIR &&
-	    errno != ENOTDIR)
-		rc = wfs_errf(x->err, -errno, "%s/%s: %s", x->v->path, vpath,
-			      strerror(errno));
-	close(pfd);
-	if (rc)
-		return rc;
-	/* Like pip: the file's own directory when that empties (bin/,
-	 * include/...); in the upper layer, every directory up to
-	 * site-packages, which are mere traces of copy-ups. */
-	snprintf(dir, sizeof(dir), "%s", vpath);
-	for (char *s = strrchr(dir, '/'); s; s = strrchr(dir, '/')) {
-		*s = '\0';
-		if (!strchr(dir, '/') ||
-		    (strlen(dir) <= strlen(x->site_v) &&
-		     !strncmp(x->site_v, dir, strlen(dir))))
-			break;
-		if (wfs_ss_add(dirs, dir))
-			return -ENOMEM;
-		if (strncmp(vpath, "lib/", 4))
-			break;
-	}
-	return 0;
-}
-
-static int cmp_len_desc(const void *a, const void *b)
-{
-	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-int wfs_inst_run_removal(struct wfs_inst_ctx *x, struct wfs_inst_dist *d)
-{
-	struct wfs_strset dirs = { 0 };
-	int rc = 0;
-
-	for (size_t i = 0; !rc && i < d->rm.n; i++)
-		rc = remove_file(x, d->rm.v[i], &dirs);
-	wfs_ss_sort(&d->last);
-	for (size_t i = 0; !rc && i < d->last.n; i++)
-		rc = remove_file(x, d->last.v[i], &dirs);
-	wfs_ss_sort(&dirs);
-	if (dirs.n)
-		qsort(dirs.v, dirs.n, sizeof(*dirs.v), cmp_len_desc);
-	for (size_t i = 0; !rc && i < dirs.n; i++) {
-		const char *rel, *base;
-		int fd, pfd;
-		wfs_venv_route(x->v, dirs.v[i], &fd, &rel);
-		pfd = wfs_parent_beneath(fd, rel, &base);
-		if (pfd >= 0) {
-			unlinkat(pfd, base, AT_REMOVEDIR); /* only when empty */
-			close(pfd);
-		}
-	}
-	wfs_ss_free(&dirs);
-	return rc;
 }
 
 /* A mounted venv: the upper files just replaced behind the mount get new
