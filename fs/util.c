@@ -151,7 +151,7 @@ int wfs_write_atomic_sweep(int at, const char *path)
 		   *base = slash ? slash + 1 : path;
 	char dir[4096], prefix[NAME_MAX + 1];
 	struct dirent *de;
-	DIR *d;
+	DIR *d = NULL;
 	size_t plen;
 	int rc, n = 0;
 
