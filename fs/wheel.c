@@ -218,6 +218,28 @@ struct wfs_went *wfs_ing_find(struct wfs_ingest *ing, const char *path)
 	return bsearch(&key, ing->ents, ing->n, sizeof(*ing->ents), cmp_went);
 }
 
+int wfs_ing_has_dir(struct wfs_ingest *ing, const char *path)
+{
+	size_t n = strlen(path), lo = 0, hi = ing->n;
+	struct wfs_went *e = wfs_ing_find(ing, path);
+
+	if (e)
+		return S_ISDIR(e->mode);
+	/* Paths under path/ are contiguous in sorted order: find the first
+	 * one not below "path/" and see whether it has that prefix. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *p = ing->ents[mid].path;
+		int c = strncmp(p, path, n);
+		if (c < 0 || (!c && (unsigned char)p[n] < '/'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ing->n && !strncmp(ing->ents[lo].path, path, n) &&
+	       ing->ents[lo].path[n] == '/';
+}
+
 void wfs_ing_sort(struct wfs_ingest *ing)
 {
 	qsort(ing->ents, ing->n, sizeof(*ing->ents), cmp_went);

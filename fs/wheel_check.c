@@ -480,8 +480,8 @@ static int check_symlink(struct wfs_ingest *ing, const struct wfs_went *link)
 			pos = 0;
 		} else if (e && !S_ISDIR(e->mode)) {
 			break; /* anything further fails with ENOTDIR */
-		} else if (!e) {
-			unknown = 1;
+		} else if (!e && !wfs_ing_has_dir(ing, cur.data)) {
+			unknown = 1; /* neither an entry nor a parent of one */
 		}
 	}
 out:

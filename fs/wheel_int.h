@@ -95,6 +95,10 @@ void wfs_ing_sort(struct wfs_ingest *ing);
 /* Binary search of the (sorted) entries by path; NULL when absent. */
 struct wfs_went *wfs_ing_find(struct wfs_ingest *ing, const char *path);
 
+/* Is path a directory of the (sorted) entries: a directory entry, or the
+ * parent of an entry without one of its own (zips rarely have them)? */
+int wfs_ing_has_dir(struct wfs_ingest *ing, const char *path);
+
 /* The sink: begin, write chunks, then commit (or abort on error). */
 int wfs_sink_begin(struct wfs_ingest *ing, struct wfs_went *e);
 int wfs_sink_write(struct wfs_ingest *ing, struct wfs_went *e, const void *data,
