@@ -85,6 +85,16 @@ static int run_pool(struct wfs_cache *c, struct wfs_ingest_item *items,
 	return 0;
 }
 
+/* Items that could not be run at all (out of memory) fail with rc. */
+static void fail_all(struct wfs_ingest_item *items, size_t n, int rc)
+{
+	for (size_t i = 0; i < n; i++) {
+		items[i].rc = rc;
+		wfs_errf(&items[i].err, rc, "%s: %s", items[i].source,
+			 strerror(-rc));
+	}
+}
+
 /* ---- the wheel index ---------------------------------------------------- */
 
 #define INDEX_DIR "wheels"
@@ -105,8 +115,11 @@ static int wheel_key(const char *source, struct wfs_digest *key)
 	fd = open(source, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
 		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (rc) {
 		close(fd);
 		return rc;
 	}
@@ -224,6 +237,7 @@ int wfs_ingest_many(struct wfs_cache *c, struct wfs_ingest_item *items,
 
 	if (!keys || !miss || !from || !haskey) {
 		rc = -ENOMEM;
+		fail_all(items, n, rc);
 		goto out;
 	}
 	idxfd = openat(c->dirfd, INDEX_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -241,6 +255,8 @@ int wfs_ingest_many(struct wfs_cache *c, struct wfs_ingest_item *items,
 	}
 	if (nmiss)
 		rc = run_pool(c, miss, nmiss, jobs, opts, progress, arg);
+	if (rc)
+		fail_all(miss, nmiss, rc);
 	for (size_t m = 0; m < nmiss; m++) {
 		size_t i = from[m];
 		struct wfs_digest again;
