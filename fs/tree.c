@@ -409,15 +409,15 @@ int wfs_tree_store(struct wfs_cache *c, const void *data, size_t len,
 	if (rc && rc != -ENOENT)
 		return rc;
 	replace = !rc;
-	if (replace && have_len == len && !memcmp(have, data, len)) {
-		free(have);
-		return 0;
-	}
-	free(have);
-	/* The blobs this tree names must be durable before the tree is. */
+	/* The blobs this tree names must be durable before the tree is,
+	 * and before an existing tree is taken as done: this run may have
+	 * published some of them again (after verify --repair). */
 	rc = wfs_cache_sync(c);
+	if (!rc && replace && have_len == len && !memcmp(have, data, len))
+		rc = 1;
+	free(have);
 	if (rc)
-		return rc;
+		return rc < 0 ? rc : 0;
 	fd = wfs_cache_tmpfile(c, tmp, 0444);
 	if (fd < 0)
 		return fd;
