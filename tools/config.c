@@ -159,12 +159,17 @@ int wfs_config_load(struct wfs_config *cfg)
 		return -ENOMEM;
 	}
 	f = fopen(file, "r");
-	if (f && (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode))) {
+	if (f) {
 		/* fopen opens a directory; reading it would fail quietly */
-		int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		fclose(f);
-		f = NULL;
-		errno = e;
+		int e = fstat(fileno(f), &st) < 0 ? errno
+			: S_ISDIR(st.st_mode)	  ? EISDIR
+			: !S_ISREG(st.st_mode)	  ? EINVAL
+						  : 0;
+		if (e) {
+			fclose(f);
+			f = NULL;
+			errno = e;
+		}
 	}
 	if (!f) {
 		const char *named = getenv("WHEELFS_CONFIG");
