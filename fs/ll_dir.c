@@ -30,7 +30,8 @@
 
 struct snapent {
 	uint64_t off;  /* the cookie: this entry's d_off */
-	uint64_t ino;  /* upper entries: their inode number; else 0 */
+	uint64_t ino;  /* upper entries: their inode number; else 0 (lower
+			* entries and files shared with a blob: path hash) */
 	uint32_t name; /* offset into names */
 	uint8_t type;  /* DT_* */
 };
@@ -137,10 +138,22 @@ static int read_upper(struct wfs_fs *fs, struct wfs_node *n,
 	if (rc)
 		return rc;
 	while ((d = readdir(dir))) {
+		uint8_t type = d->d_type;
+		uint64_t ino = wfs_upper_ino(d->d_ino);
+		struct stat st;
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||
 		    wfs_node_reserved(fs, n, d->d_name))
 			continue;
-		rc = snap_add(s, d->d_name, d->d_type, wfs_upper_ino(d->d_ino));
+		/* A file linked to a blob shows its path's hash, as a lookup
+		 * gives it (wfs_upper_shared): only stat tells. */
+		if ((type == DT_REG || type == DT_UNKNOWN) &&
+		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			    0) {
+			type = (uint8_t)IFTODT(st.st_mode);
+			if (wfs_upper_shared(&st))
+				ino = 0;
+		}
+		rc = snap_add(s, d->d_name, type, ino);
 		if (rc) {
 			closedir(dir);
 			return rc;

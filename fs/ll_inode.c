@@ -54,6 +54,11 @@ uint64_t wfs_upper_ino(ino_t ino)
 	return i < 2 ? i + 2 : i;
 }
 
+int wfs_upper_shared(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_nlink > 1;
+}
+
 int wfs_node_path(const struct wfs_node *n, const char *child, char *buf,
 		  size_t len)
 {
@@ -314,11 +319,8 @@ int wfs_node_resolve(struct wfs_fs *fs, struct wfs_node *dir, const char *name,
 	lower = wfs_node_lower_child(fs, dir, name, path);
 	if (!utype && lower < 0)
 		return -ENOENT;
-	/* An upper file with more links is a cache blob's (pin --mode
-	 * hardlink), shared by every name with that content and replaced
-	 * by a private copy at the first write: its number is no name's. */
 	n = node_new(fs, dir, name,
-		     utype && !(S_ISREG(utype) && ust.st_nlink > 1)
+		     utype && !wfs_upper_shared(&ust)
 			     ? wfs_upper_ino(ust.st_ino)
 			     : wfs_path_ino(path, (size_t)plen));
 	if (!n)

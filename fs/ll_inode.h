@@ -7,7 +7,9 @@
  * st_ino is fixed when the node is made: the upper entry's inode number
  * when there is one (so renames keep it, and remounts find it again), else
  * the XXH3-64 of its path with the top bit set (stable across remounts
- * and reloads, and computable for a listing without making nodes).
+ * and reloads, and computable for a listing without making nodes), as for
+ * an upper file linked to a cache blob (wfs_upper_shared).  A listing
+ * gives every name the number a lookup of it gives.
  *
  * What a node shows:
  *   utype   the S_IFMT of the upper entry at its path, 0 when none; kept
@@ -207,5 +209,10 @@ void wfs_dirsnap_free(struct wfs_dirsnap *s);
 uint64_t wfs_path_ino(const char *path, size_t len);
 /* st_ino of an upper entry (its own inode number, top bit clear). */
 uint64_t wfs_upper_ino(ino_t ino);
+/* An upper file with more links is a cache blob's (pin --mode hardlink),
+ * shared by every name with that content and replaced by a private copy at
+ * the first write: its number is no name's, so it shows its path's hash
+ * (lookup and listings both go by this). */
+int wfs_upper_shared(const struct stat *st);
 
 #endif
