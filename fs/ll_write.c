@@ -185,19 +185,29 @@ static int mark_created(struct wfs_fs *fs, struct wfs_node *dir,
 
 /* A root daemon gives what it made the caller's owner, and group unless
  * the directory is set-group-ID: then the entry keeps the directory's
- * group, which it got when made, as on a native directory. */
+ * group, which it got when made, as on a native directory.  A chown clears
+ * S_ISUID and S_ISGID of anything but a directory, even root's, where a
+ * native create keeps them for the owner: the mode the entry was made
+ * with goes back on (the kernel applied the umask, and took S_ISGID away
+ * from a caller not in a set-group-ID directory's group, before the
+ * request came). */
 static void chown_new(struct wfs_fs *fs, fuse_req_t req, int pfd,
 		      const char *name)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct stat dst;
+	struct stat dst, st;
 	gid_t gid = ctx->gid;
+	int made;
 
 	if (!fs->privileged)
 		return;
 	if (fstat(pfd, &dst) == 0 && (dst.st_mode & S_ISGID))
 		gid = (gid_t)-1;
-	(void)fchownat(pfd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW);
+	made = fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (fchownat(pfd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    made && (st.st_mode & (S_ISUID | S_ISGID)) &&
+	    !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+		(void)fchmodat(pfd, name, st.st_mode & 07777, 0);
 }
 
 /* After making dir/name in the upper layer: whiteouts, node, entry. */
