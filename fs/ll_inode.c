@@ -210,6 +210,16 @@ long wfs_node_lower_child(struct wfs_fs *fs, struct wfs_node *dir,
 	return k;
 }
 
+/* A reload's new mtime for a directory shows when it is later than the
+ * directory's own, to the nanosecond: an upper change in the same second
+ * must not hide it (Python's import caches compare st_mtime_ns). */
+static int bumped(const struct wfs_node *n, const struct stat *st)
+{
+	return n->bump.tv_sec > st->st_mtim.tv_sec ||
+	       (n->bump.tv_sec == st->st_mtim.tv_sec &&
+		n->bump.tv_nsec > st->st_mtim.tv_nsec);
+}
+
 /* Adjust an upper stat to what the mount shows. */
 static void fix_upper(struct wfs_fs *fs, struct wfs_node *n, struct stat *st)
 {
@@ -217,7 +227,7 @@ static void fix_upper(struct wfs_fs *fs, struct wfs_node *n, struct stat *st)
 	if (S_ISDIR(st->st_mode) && n->lower >= 0 && !n->opaque &&
 	    wfs_lower_isdir(fs->lower, (uint32_t)n->lower))
 		st->st_nlink = 1; /* merged: the count is not known */
-	if (n->bump.tv_sec > st->st_mtim.tv_sec)
+	if (bumped(n, st))
 		st->st_mtim = st->st_ctim = n->bump;
 }
 
@@ -259,7 +269,7 @@ int wfs_node_stat(struct wfs_fs *fs, struct wfs_node *n, struct stat *st)
 		return -ENOENT;
 	wfs_lower_stat(fs, (uint32_t)n->lower, st);
 	st->st_ino = n->ino;
-	if (S_ISDIR(st->st_mode) && n->bump.tv_sec > st->st_mtim.tv_sec)
+	if (S_ISDIR(st->st_mode) && bumped(n, st))
 		st->st_mtim = st->st_ctim = n->bump;
 	return 0;
 }
