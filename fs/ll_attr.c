@@ -112,6 +112,8 @@ static int set_attrs(struct wfs_fs *fs, struct wfs_node *n, struct stat *attr,
 		if (name ? utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW)
 			 : futimens(pfd, ts))
 			rc = -errno;
+		else if (to_set & FUSE_SET_ATTR_MTIME)
+			n->bump = (struct timespec){ 0, 0 }; /* what was set */
 	}
 	close(pfd);
 	return rc;

@@ -6,7 +6,9 @@
 # (its FileFinder keys on the directory's st_mtime, nanoseconds and all).
 # The upper part's mtime is set to the start of the current second just
 # before the install (a reload in a later second passes either way), as a
-# pip or an editor writing there a moment before would leave it.
+# pip or an editor writing there a moment before would leave it.  An
+# explicit utime of such a directory after the reload shows what it set,
+# as on a native directory.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 
@@ -44,6 +46,9 @@ print("upper part", s * 10**9, "after the install", after,
 assert after != s * 10**9, "ns/ kept its mtime across the install"
 import ns.b  # no invalidate_caches()
 assert ns.b.B == 1
+# a utime after the reload shows what it set
+os.utime(d, ns=(10**9, 10**9))
+assert os.stat(d).st_mtime_ns == 10**9, os.stat(d).st_mtime_ns
 PY
 cat "$LAST_OUT"
 echo ok
