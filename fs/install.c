@@ -422,9 +422,9 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 			fresh[k] = 1;
 	}
 	if (!rc)
-		rc = wfs_install_conflicts(venv, plans, n, &cv,
-					   o && o->force_overwrite, &ex, &nex,
-					   err);
+		rc = wfs_install_conflicts(
+			venv, plans, n, &cv, x.pinned ? view : NULL,
+			o && o->force_overwrite, &ex, &nex, err);
 	if (!rc)
 		rc = scan_upper(&x);
 	for (size_t i = 0; i < n && !rc; i++) {

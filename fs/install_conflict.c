@@ -1,6 +1,7 @@
 /* install_conflict.c — real files (outside site-packages) claimed by two
  * distributions: the new ones being installed, and those staying in the
- * view (what their venv RECORD lists).  Refused naming both, or with
+ * view (what their venv RECORD lists; a pinned view's distribution whose
+ * tree is gone is known by its upper .dist-info).  Refused naming both, or with
  * force_overwrite the later one wins and the earlier one is told to drop
  * the path (a new one's file is not written, a staying one's RECORD loses
  * the row).  Conflicts inside site-packages are the view's (view.c). */
@@ -31,50 +32,95 @@ static const char *who_name(struct wfs_plan *const *plans,
 	return who >= 0 ? plans[who]->name : ex[-1 - who].name;
 }
 
-/* The distributions of cv that stay, with their real files. */
+/* Whether name (normalized) is one of the new distributions', or one of
+ * the first nt trees of cv. */
+static int among(const char *name, struct wfs_plan *const *plans, size_t n,
+		 const struct wfs_composed *cv, size_t nt)
+{
+	char norm[256], other[256];
+
+	wfs_wheel_normalize(name, norm, sizeof(norm));
+	for (size_t k = 0; k < n; k++) {
+		wfs_wheel_normalize(plans[k]->name, other, sizeof(other));
+		if (!strcmp(norm, other))
+			return 1;
+	}
+	for (size_t i = 0; i < nt; i++) {
+		const struct wfs_tree *t = &cv->trees[i];
+		wfs_wheel_normalize(wfs_tree_str(t, t->hdr->name_off), other,
+				    sizeof(other));
+		if (!strcmp(norm, other))
+			return 1;
+	}
+	return 0;
+}
+
+/* e's real files: what its venv RECORD lists outside site-packages. */
+static int claims(const struct wfs_venv *v, const char *site_v,
+		  struct wfs_exist *e)
+{
+	struct wfs_record rec = { 0 };
+	char vp[WFS_VPATH_MAX];
+	int rc = 0;
+
+	if (wfs_venv_record_read(v, e->di, &rec))
+		return 0; /* nothing known: nothing to claim */
+	for (size_t r = 0; r < rec.n && !rc; r++)
+		if (!wfs_record_target(site_v, rec.rows[r].path, vp,
+				       sizeof(vp)) &&
+		    !wfs_in_site(site_v, vp))
+			rc = wfs_ss_add(&e->paths, vp);
+	wfs_record_free(&rec);
+	return rc;
+}
+
+/* The distributions that stay, with their real files: those of cv, and
+ * those of a pinned view whose tree is gone (not in cv), known by their
+ * upper .dist-info. */
 static int staying(const struct wfs_venv *v, const char *site_v,
 		   struct wfs_plan *const *plans, size_t n,
-		   const struct wfs_composed *cv, struct wfs_exist *ex,
-		   size_t *nex)
+		   const struct wfs_composed *cv, const struct wfs_view *view,
+		   struct wfs_exist *ex, size_t *nex)
 {
-	char vp[WFS_VPATH_MAX], norm[256], other[256];
 	int rc = 0;
 
 	for (size_t i = 0; i < cv->ntrees && !rc; i++) {
 		const struct wfs_tree *t = &cv->trees[i];
-		struct wfs_record rec = { 0 };
 		const char *name = wfs_tree_str(t, t->hdr->name_off);
-		int mine = 0;
-		wfs_wheel_normalize(name, norm, sizeof(norm));
-		for (size_t k = 0; k < n && !mine; k++) {
-			wfs_wheel_normalize(plans[k]->name, other,
-					    sizeof(other));
-			mine = !strcmp(norm, other);
-		}
-		if (mine)
+		if (among(name, plans, n, cv, 0))
 			continue;
 		struct wfs_exist *e = &ex[(*nex)++];
 		e->name = name;
 		e->di = wfs_tree_str(t, t->hdr->distinfo_off);
-		if (wfs_venv_record_read(v, e->di, &rec))
-			continue; /* nothing known: nothing to claim */
-		for (size_t r = 0; r < rec.n && !rc; r++)
-			if (!wfs_record_target(site_v, rec.rows[r].path, vp,
-					       sizeof(vp)) &&
-			    !wfs_in_site(site_v, vp))
-				rc = wfs_ss_add(&e->paths, vp);
-		wfs_record_free(&rec);
+		rc = claims(v, site_v, e);
+	}
+	for (size_t k = 0; view && k < view->n && !rc; k++) {
+		struct wfs_exist *e = &ex[*nex];
+		if (among(view->dists[k].name, plans, n, cv, cv->ntrees))
+			continue;
+		rc = wfs_upper_distinfo(v, view, k, &e->di_own);
+		if (rc == -ENOENT) { /* no RECORD: nothing to claim */
+			rc = 0;
+			continue;
+		}
+		(*nex)++;
+		e->name = view->dists[k].name;
+		e->di = e->di_own;
+		if (!rc)
+			rc = claims(v, site_v, e);
 	}
 	return rc;
 }
 
 int wfs_install_conflicts(const struct wfs_venv *v,
 			  struct wfs_plan *const *plans, size_t n,
-			  const struct wfs_composed *cv, int force,
+			  const struct wfs_composed *cv,
+			  const struct wfs_view *view, int force,
 			  struct wfs_exist **exout, size_t *nex,
 			  struct wfs_err *err)
 {
-	struct wfs_exist *ex = calloc(cv->ntrees + 1, sizeof(*ex));
+	struct wfs_exist *ex =
+		calloc(cv->ntrees + (view ? view->n : 0) + 1, sizeof(*ex));
 	struct claim *cl = NULL;
 	size_t ncl = 0, cap = 0;
 	char site_v[80];
@@ -85,7 +131,10 @@ int wfs_install_conflicts(const struct wfs_venv *v,
 	if (!ex)
 		return -ENOMEM;
 	snprintf(site_v, sizeof(site_v), "lib/%s", v->site);
-	rc = staying(v, site_v, plans, n, cv, ex, nex);
+	rc = staying(v, site_v, plans, n, cv, view, ex, nex);
+	if (rc && rc != -ENOMEM)
+		return wfs_errf(err, rc, "%s/%s: %s", v->lib, v->site,
+				strerror(-rc));
 	for (size_t pass = 0; pass < 2 && !rc; pass++) {
 		for (size_t k = 0; k < n; k++)
 			for (size_t i = 0; i < plans[k]->n; i++) {
@@ -191,6 +240,7 @@ void wfs_exist_free(struct wfs_exist *ex, size_t n)
 	for (size_t i = 0; ex && i < n; i++) {
 		wfs_ss_free(&ex[i].paths);
 		wfs_ss_free(&ex[i].drop);
+		free(ex[i].di_own);
 	}
 	free(ex);
 }

@@ -205,16 +205,20 @@ int wfs_remove_run(const struct wfs_venv *v, const char *site_v,
 /* ---- install_conflict.c ---- */
 
 struct wfs_exist {		 /* a distribution of the view that stays */
-	const char *name, *di;	 /* in its tree */
+	const char *name, *di;	 /* in its tree, or the view and di_own */
+	char *di_own;		 /* its upper .dist-info, without a tree */
 	struct wfs_strset paths; /* its real files outside site-packages */
 	struct wfs_strset drop;	 /* lost to a new distribution */
 };
 /* Check the real files of plans against each other and against the
- * distributions of cv that stay (filled into *ex, free with
- * wfs_exist_free).  -EEXIST naming the path and both unless force. */
+ * distributions that stay: those of cv, and those of view (NULL: none)
+ * that cv lacks (a pinned view's, their trees gone: by the RECORD of
+ * their upper .dist-info).  Filled into *ex, free with wfs_exist_free.
+ * -EEXIST naming the path and both unless force. */
 int wfs_install_conflicts(const struct wfs_venv *v,
 			  struct wfs_plan *const *plans, size_t n,
-			  const struct wfs_composed *cv, int force,
+			  const struct wfs_composed *cv,
+			  const struct wfs_view *view, int force,
 			  struct wfs_exist **ex, size_t *nex,
 			  struct wfs_err *err);
 /* Rewrite a staying distribution's RECORD without the rows of e->drop. */

@@ -5,8 +5,11 @@
 # `show --files` fails with one line naming the missing cache, `pin` is a
 # no-op, `mount` serves the upper layer, `install --cache NEW` adds a
 # distribution as real files (the view stays pinned, so no mount needs the
-# new cache either) and replaces a pinned one by its RECORD, `uninstall`
-# removes one by its RECORD, and verify/gc of the new cache are content.
+# new cache either) and replaces a pinned one by its RECORD, a new wheel's
+# launcher over the launcher of a distribution without its tree is refused
+# naming both (its RECORD says what it owns) unless --force-overwrite,
+# `uninstall` removes one by its RECORD, and verify/gc of the new cache are
+# content.
 # A view that is not pinned cannot be changed without its trees: one line
 # naming the tree, nothing changed.
 source "$(dirname "$0")/lib.sh"
@@ -86,13 +89,29 @@ run_ok "$WHEELFS" gc --prune "$T/new"
 run_ok "$V/bin/python" -c 'import cc'
 run_ok "$WHEELFS" verify "$T/new"
 
+# a distribution whose tree is gone still owns its real files: a new
+# wheel's launcher over aa's is refused naming both, as when aa's tree is
+# there; with --force-overwrite the new one wins and aa's RECORD lets go
+dd=$(mkwheel --out "$T/w" --name dd --version 1.0 --file dd/__init__.py='D = 4' \
+	--entry-point console_scripts:aa-tool=dd:main)
+cp "$V/bin/aa-tool" "$T/aa-tool.before"
+expect_fail_match "bin/aa-tool: claimed by both aa and dd" \
+	"$WHEELFS" install --cache "$T/new" "$V" "$dd"
+[[ $(wc -l <"$LAST_ERR") == 1 ]] || fail "install: not one line: $(cat "$LAST_ERR")"
+cmp -s "$T/aa-tool.before" "$V/bin/aa-tool" || fail "dd's launcher replaced aa's"
+[[ ! -e $L/$site/dd ]] || fail "a refused install wrote dd"
+run_ok "$WHEELFS" install --force-overwrite --cache "$T/new" "$V" "$dd"
+grep -q 'dd' "$V/bin/aa-tool" || fail "--force-overwrite: dd's launcher not written"
+grep -q 'aa-tool' "$L/$site/aa-1.0.dist-info/RECORD" && fail "aa's RECORD still lists bin/aa-tool"
+grep -q 'aa-tool' "$L/$site/dd-1.0.dist-info/RECORD" || fail "dd's RECORD does not list bin/aa-tool"
+
 # uninstall of a distribution whose tree is gone: by its RECORD
 run_ok "$WHEELFS" uninstall "$V" aa
 grep -q "^uninstalled aa 1.0" "$LAST_OUT" || fail "uninstall: $(cat "$LAST_OUT")"
-[[ ! -e $L/$site/aa && ! -e $L/$site/aa-1.0.dist-info && ! -e $V/bin/aa-tool ]] ||
-	fail "uninstall left aa's files"
+[[ ! -e $L/$site/aa && ! -e $L/$site/aa-1.0.dist-info ]] || fail "uninstall left aa's files"
+grep -q 'dd' "$V/bin/aa-tool" || fail "uninstalling aa removed dd's launcher"
 grep -q '^dist aa ' "$L/.wheelfs/view" && fail "aa still in the view"
-run_ok "$V/bin/python" -c 'import bb, cc; assert bb.B == 2'
+run_ok "$V/bin/python" -c 'import bb, cc, dd; assert bb.B == 2'
 "$V/bin/python" -c 'import aa' 2>/dev/null && fail "aa still importable"
 # ... and one whose tree is there
 run_ok "$WHEELFS" uninstall "$V" cc
