@@ -454,11 +454,16 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 				    &x.d[i].last, &x.d[i].dirs, err);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = wfs_inst_write_dist(&x, &x.d[i]);
+	/* Whiteouts first: pin leaves out what they hide. */
+	if (!rc)
+		rc = wfs_inst_clear_whiteouts(&x);
+	if (!rc && x.pinned)
+		rc = wfs_inst_place_pinned(&x);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = wfs_inst_write_record(&x, &x.d[i]);
 	for (size_t i = 0; i < nex && !rc; i++)
 		if (ex[i].drop.n)
 			rc = wfs_install_drop_rows(venv, &ex[i], err);
-	if (!rc)
-		rc = wfs_inst_clear_whiteouts(&x);
 	/* The new trees' files are lower only: no longer pinned (pin.h),
 	 * unless it was (their files are real then). */
 	view->pinned = x.pinned;

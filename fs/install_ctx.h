@@ -36,9 +36,16 @@ struct wfs_inst_ctx {
 	size_t n;
 };
 
-/* Write d's real files (a pinned view's site-packages files too), its
- * RECORD last. */
+/* Write d's real files outside the view (scripts, launchers, headers,
+ * data, the upper dist-info's), but its RECORD. */
 int wfs_inst_write_dist(struct wfs_inst_ctx *x, struct wfs_inst_dist *d);
+/* A pinned view stays pinned: place the new distributions' files of the
+ * view as real files, as `wheelfs pin` does (wfs_pin_files, in the mode
+ * the view was pinned with, else auto), and have a mount drop the nodes of
+ * the upper files replaced. */
+int wfs_inst_place_pinned(struct wfs_inst_ctx *x);
+/* Write d's RECORD: the last of its files. */
+int wfs_inst_write_record(struct wfs_inst_ctx *x, struct wfs_inst_dist *d);
 /* Forget the whiteouts over the new trees' paths. */
 int wfs_inst_clear_whiteouts(struct wfs_inst_ctx *x);
 

@@ -172,11 +172,6 @@ int wfs_treeless_dist(const struct wfs_venv *v, const struct wfs_view *view,
  * (free only sub->dists). */
 int wfs_view_present(const struct wfs_view *view, const struct wfs_cache *c,
 		     struct wfs_view *sub);
-/* Write t's files of the view (site-packages) as real files in the upper
- * layer, with the tree's modes. */
-int wfs_install_site_files(const struct wfs_venv *v, struct wfs_cache *c,
-			   const struct wfs_view *view,
-			   const struct wfs_tree *t, struct wfs_err *err);
 
 /* ---- install_remove.c ---- */
 

@@ -2,7 +2,8 @@
  * trees may be gone with its cache: every file of a pinned view is real in
  * the upper layer (pin.h), so a distribution without its tree is removed
  * by its RECORD, like pip does, and a new one gets real files too (the
- * view stays pinned, and no mount needs a cache to serve it). */
+ * view stays pinned, and no mount needs a cache to serve it), placed by
+ * pin's own code (wfs_inst_place_pinned, install_run.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -91,54 +92,4 @@ int wfs_view_present(const struct wfs_view *view, const struct wfs_cache *c,
 			sub->dists[sub->n++] = view->dists[i];
 	}
 	return 0;
-}
-
-int wfs_install_site_files(const struct wfs_venv *v, struct wfs_cache *c,
-			   const struct wfs_view *view,
-			   const struct wfs_tree *t, struct wfs_err *err)
-{
-	char vp[WFS_VPATH_MAX], dir[WFS_VPATH_MAX] = "\1", pd[WFS_VPATH_MAX];
-	struct timespec ts[2] = { { 0 } };
-	int rc = 0;
-
-	/* Tree order is path order: a directory comes before its entries. */
-	for (uint32_t i = 0; i < t->hdr->n_entries && !rc; i++) {
-		const struct wfs_tree_ent *e = &t->ents[i];
-		const char *slash;
-		rc = wfs_view_map(view, t, wfs_tree_path(t, e), vp, sizeof(vp));
-		if (rc <= 0)
-			continue;
-		rc = wfs_mkparents(v->libfd, vp);
-		if (!rc && S_ISDIR(e->mode)) {
-			if (mkdirat(v->libfd, vp, e->mode & 07777) < 0 &&
-			    errno != EEXIST)
-				rc = -errno;
-			continue;
-		}
-		slash = strrchr(vp, '/');
-		snprintf(pd, sizeof(pd), "%.*s", slash ? (int)(slash - vp) : 0,
-			 vp);
-		if (!rc && strcmp(pd, dir)) { /* an interrupted run's temps */
-			memcpy(dir, pd, sizeof(dir));
-			rc = wfs_tmp_sweep(v->libfd, dir);
-		}
-		if (rc)
-			;
-		else if (S_ISLNK(e->mode))
-			rc = wfs_symlink_atomic(v->libfd, vp,
-						wfs_tree_str(t, e->target_off));
-		else
-			rc = wfs_copy_blob_atomic(
-				c, (const struct wfs_digest *)e->digest,
-				v->libfd, vp, e->mode & 07777);
-		/* The tree's mtime, as pin gives it. */
-		ts[0].tv_nsec = UTIME_OMIT;
-		ts[1].tv_sec = e->mtime_sec;
-		ts[1].tv_nsec = e->mtime_nsec;
-		if (!rc && utimensat(v->libfd, vp, ts, AT_SYMLINK_NOFOLLOW) < 0)
-			rc = -errno;
-	}
-	return rc < 0 ? wfs_errf(err, rc, "%s/%s: %s", v->lib, vp,
-				 strerror(-rc))
-		      : 0;
 }

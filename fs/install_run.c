@@ -1,6 +1,7 @@
 /* install_run.c — writing the files of an install (install.c plans them):
- * real files atomically, each RECORD last, whiteouts over new paths
- * forgotten.  Removals are install_remove.c's. */
+ * real files atomically, a pinned view's new files placed by pin's code,
+ * each RECORD last, whiteouts over new paths forgotten.  Removals are
+ * install_remove.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "control.h"
 #include "install_ctx.h"
+#include "pin.h"
 #include "upper.h"
 
 static int write_pfile(struct wfs_inst_ctx *x, const struct wfs_pfile *f)
@@ -58,7 +60,6 @@ static int inval_replaced(struct wfs_inst_ctx *x, struct wfs_inst_dist *d)
 
 int wfs_inst_write_dist(struct wfs_inst_ctx *x, struct wfs_inst_dist *d)
 {
-	struct wfs_buf rec = { 0 };
 	char path[WFS_VPATH_MAX], dir[WFS_VPATH_MAX] = "\1"; /* none yet */
 	const char *rel;
 	int fd, rc = 0;
@@ -84,13 +85,45 @@ int wfs_inst_write_dist(struct wfs_inst_ctx *x, struct wfs_inst_dist *d)
 		}
 		rc = write_pfile(x, f);
 	}
-	if (!rc && x->pinned) /* a pinned view stays so: real files */
-		rc = wfs_install_site_files(x->v, x->c, x->view, &d->tree,
-					    x->err);
-	if (!rc && x->pinned && x->v->live)
-		rc = inval_replaced(x, d);
-	if (rc)
-		return rc;
+	return rc;
+}
+
+int wfs_inst_place_pinned(struct wfs_inst_ctx *x)
+{
+	struct wfs_view sub = *x->view;
+	struct wfs_pin_opts o = { .mode = WFS_PIN_AUTO };
+	struct wfs_pin_result r;
+	int rc = 0;
+
+	/* The new distributions only: the others' files are in place (and
+	 * their trees may be gone). */
+	sub.n = 0;
+	sub.dists = malloc((x->view->n ? x->view->n : 1) * sizeof(*sub.dists));
+	if (!sub.dists)
+		return wfs_errf(x->err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < x->view->n; i++)
+		for (size_t k = 0; k < x->n; k++)
+			if (wfs_view_find(x->view, x->d[k].plan.name) ==
+			    (long)i) {
+				sub.dists[sub.n++] = x->view->dists[i];
+				break;
+			}
+	if (wfs_pin_mode_recorded(x->v->libfd, &o.mode))
+		o.mode = WFS_PIN_AUTO; /* pinned by an older wheelfs */
+	rc = wfs_pin_files(x->v->libfd, x->v->lib, x->c, &sub, &o, &r, x->err);
+	free(sub.dists);
+	for (size_t k = 0; k < x->n && !rc && x->v->live; k++)
+		rc = inval_replaced(x, &x->d[k]);
+	return rc;
+}
+
+int wfs_inst_write_record(struct wfs_inst_ctx *x, struct wfs_inst_dist *d)
+{
+	struct wfs_buf rec = { 0 };
+	char path[WFS_VPATH_MAX];
+	const char *rel;
+	int fd, rc;
+
 	snprintf(path, sizeof(path), "%s/%s/RECORD", x->site_v,
 		 d->plan.distinfo);
 	wfs_venv_route(x->v, path, &fd, &rel);

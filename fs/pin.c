@@ -1,6 +1,7 @@
-/* pin.c — a pin run (see pin.h): planning against the upper layer, the
- * lock and the journal, directories, the workers, space checks, marking the
- * view pinned, and the summary line.  Placing one entry is pin_file.c. */
+/* pin.c — the body of a pin run (see pin.h): planning against the upper
+ * layer, the journal, directories, the workers, space checks.  Its entry
+ * points (locks, the view record) are pin_entry.c; placing one entry is
+ * pin_file.c. */
 #include "pin_int.h"
 
 #include <dirent.h>
@@ -17,9 +18,6 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-
-#define JOURNAL WFS_STATE_DIR "/pinning"
-#define LOCKFILE WFS_STATE_DIR "/pin.lock"
 
 int wfs_pin_fail(struct wfs_pin_run *p, size_t j, int rc, const char *fmt, ...)
 {
@@ -332,58 +330,6 @@ static int blobs_unprotected(struct wfs_pin_run *p)
 	return 0;
 }
 
-/* ---- the view record ----------------------------------------------------- */
-
-static int same_dists(const struct wfs_view *a, const struct wfs_view *b)
-{
-	if (a->n != b->n || strcmp(a->python, b->python))
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		long k = wfs_view_find(b, a->dists[i].name);
-		if (k < 0 ||
-		    !wfs_digest_equal(&a->dists[i].tree, &b->dists[k].tree))
-			return 0;
-	}
-	return 1;
-}
-
-/* -EAGAIN when TARGET's view is no longer v (read before the lock). */
-static int view_unchanged(struct wfs_pin_run *p, const struct wfs_view *v,
-			  struct wfs_err *err)
-{
-	struct wfs_view now;
-	int rc = wfs_view_read(p->dirfd, p->target, &now, err);
-
-	if (rc)
-		return rc;
-	rc = same_dists(v, &now) && now.pinned == v->pinned ? 0 : -EAGAIN;
-	wfs_view_free(&now);
-	return rc ? wfs_errf(err, rc, "%s: the view changed", p->target) : 0;
-}
-
-static int mark_pinned(struct wfs_pin_run *p, const struct wfs_view *v,
-		       struct wfs_err *err)
-{
-	struct wfs_view now;
-	int rc = wfs_view_read(p->dirfd, p->target, &now, err);
-
-	if (rc)
-		return rc;
-	if (!same_dists(v, &now)) { /* cannot happen: we hold the lock */
-		wfs_view_free(&now);
-		return wfs_errf(err, -EAGAIN,
-				"%s: the view changed while pinning",
-				p->target);
-	}
-	now.pinned = 1;
-	rc = wfs_view_write(p->dirfd, &now);
-	wfs_view_free(&now);
-	if (rc)
-		return wfs_errf(err, rc, "%s/%s: %s", p->target, WFS_VIEW_FILE,
-				strerror(-rc));
-	return 0;
-}
-
 /* ---- the run ------------------------------------------------------------- */
 
 static void collect(struct wfs_pin_run *p)
@@ -405,37 +351,8 @@ static void collect(struct wfs_pin_run *p)
 	r->symlink_errno = atomic_load(&p->symlink_off);
 }
 
-static int env_int(const char *name)
-{
-	const char *s = getenv(name);
-	return s ? atoi(s) : 0;
-}
-
-static int lock_target(struct wfs_pin_run *p, int *lockfd, struct wfs_err *err)
-{
-	int fd = openat(p->dirfd, LOCKFILE,
-			O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return wfs_errf(err, -errno, "%s/%s: %s", p->target, LOCKFILE,
-				strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		close(fd);
-		if (e == EWOULDBLOCK)
-			return wfs_errf(err, -EBUSY,
-					"%s: another `wheelfs pin` is running "
-					"on it",
-					p->target);
-		return wfs_errf(err, -e, "%s/%s: flock: %s", p->target,
-				LOCKFILE, strerror(e));
-	}
-	*lockfd = fd;
-	return 0;
-}
-
-static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
-		    struct wfs_pin_worker *w, struct wfs_err *err)
+int wfs_pin_body(struct wfs_pin_run *p, struct wfs_pin_worker *w,
+		 struct wfs_err *err)
 {
 	struct wfs_pin_layer layer;
 	struct plan pl = { 0 };
@@ -444,8 +361,8 @@ static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
 	int rc, jfd;
 
 	/* The journal: its presence means a run was interrupted. */
-	p->r->resumed =
-		faccessat(p->dirfd, JOURNAL, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	p->r->resumed = faccessat(p->dirfd, WFS_PIN_JOURNAL, F_OK,
+				  AT_SYMLINK_NOFOLLOW) == 0;
 	rc = wfs_pin_layer_open(&layer, p->dirfd, err);
 	if (rc)
 		return rc;
@@ -455,11 +372,21 @@ static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
 		goto out;
 	if (p->r->resumed)
 		cleanup_leftovers(p, w, &pl);
-	jfd = openat(p->dirfd, JOURNAL,
+	jfd = openat(p->dirfd, WFS_PIN_JOURNAL,
 		     O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (jfd < 0) {
-		rc = wfs_errf(err, -errno, "%s/%s: %s", p->target, JOURNAL,
-			      strerror(errno));
+		rc = wfs_errf(err, -errno, "%s/%s: %s", p->target,
+			      WFS_PIN_JOURNAL, strerror(errno));
+		goto out;
+	}
+	/* An install's journal says so: the install removes it when done,
+	 * and leaves a pin's to the next pin. */
+	if (p->partial && !p->r->resumed &&
+	    (rc = wfs_write_all(jfd, WFS_PIN_JOURNAL_INSTALL,
+				strlen(WFS_PIN_JOURNAL_INSTALL)))) {
+		close(jfd);
+		rc = wfs_errf(err, rc, "%s/%s: %s", p->target, WFS_PIN_JOURNAL,
+			      strerror(-rc));
 		goto out;
 	}
 	close(jfd);
@@ -503,22 +430,29 @@ static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
 	for (size_t k = 0; k < pl.ndirs; k++)
 		p->r->dirs += atomic_load(&p->made[pl.dirs[k]]);
 	if (p->rc) {
-		char b1[32];
+		char b1[32], hint[128];
+		if (p->rc == -ENOTSUP)
+			snprintf(hint, sizeof(hint),
+				 "without --strict, `wheelfs pin` copies what "
+				 "it cannot link");
+		else
+			snprintf(hint, sizeof(hint), "%s `wheelfs %s` again",
+				 p->rc == -ENOSPC || p->rc == -EDQUOT
+					 ? "free some space and run"
+					 : "fix that and run",
+				 p->partial ? "install" : "pin");
 		rc = wfs_errf(
 			err, p->rc,
-			"%s; %llu of %zu entries placed (%s written); "
-			"the view is not marked pinned and the venv works "
-			"as before: %s",
+			"%s; %llu of %zu entries placed (%s "
+			"written)%s: %s",
 			p->err.msg,
 			(unsigned long long)(p->r->files + p->r->symlinks),
 			p->njobs,
 			wfs_human_bytes(p->r->bytes_written, b1, sizeof(b1)),
-			p->rc == -ENOSPC || p->rc == -EDQUOT
-				? "free some space and run `wheelfs pin` again"
-			: p->rc == -ENOTSUP
-				? "without --strict, `wheelfs pin` copies "
-				  "what it cannot link"
-				: "fix that and run `wheelfs pin` again");
+			p->partial ? ""
+				   : "; the view is not marked pinned "
+				     "and the venv works as before",
+			hint);
 		goto out;
 	}
 	/* Directories: those made now, and when resuming, the merged ones
@@ -552,114 +486,12 @@ static int pin_body(struct wfs_pin_run *p, const struct wfs_view *v,
 		goto out;
 	}
 	/* A symlink run's symlinks are real files now: the list keeps
-	 * only those into another cache, if any. */
-	if (p->o->mode != WFS_PIN_SYMLINK &&
-	    (rc = wfs_pin_symlist_update(p, w, err)))
-		goto out;
-	rc = mark_pinned(p, v, err);
-	if (!rc)
-		unlinkat(p->dirfd, JOURNAL, 0);
+	 * only those into another cache, if any (an install's run places
+	 * none of the view's other entries: the list stays). */
+	if (p->o->mode != WFS_PIN_SYMLINK && !p->partial)
+		rc = wfs_pin_symlist_update(p, w, err);
 out:
 	free(fin);
 	plan_free(&pl);
-	return rc;
-}
-
-/* Keep an fd open for every upper directory when the fd limit allows
- * (raising the soft limit up to the hard one): placing a file is then one
- * openat relative to its directory's fd. */
-static void fd_budget(struct wfs_pin_run *p)
-{
-	struct rlimit rl;
-	rlim_t want = (rlim_t)p->cv->n + 256;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	atomic_store(&p->dfd_budget,
-		     rl.rlim_cur > 256 ? (int)(rl.rlim_cur - 256 > INT_MAX / 2
-						       ? INT_MAX / 2
-						       : rl.rlim_cur - 256)
-				       : 0);
-}
-
-int wfs_pin(int dirfd, const char *target, struct wfs_cache *c,
-	    const struct wfs_view *v, const struct wfs_pin_opts *o,
-	    struct wfs_pin_result *r, struct wfs_err *err)
-{
-	struct wfs_pin_run p = { 0 };
-	struct wfs_composed cv;
-	struct wfs_pin_worker w;
-	struct statvfs vf;
-	char real[PATH_MAX];
-	int rc, lockfd = -1, viewlock;
-
-	memset(r, 0, sizeof(*r));
-	wfs_pin_describe_fs(dirfd, r->target_fs, sizeof(r->target_fs));
-	wfs_pin_describe_fs(c->blobsfd, r->cache_fs, sizeof(r->cache_fs));
-	p.dirfd = dirfd;
-	p.target = target;
-	p.cache = c;
-	p.o = o;
-	p.r = r;
-	p.cv = &cv;
-	p.bsize = fstatvfs(dirfd, &vf) == 0 && vf.f_frsize ? vf.f_frsize : 4096;
-	p.umask = umask(0);
-	umask(p.umask);
-	p.delay_us = env_int("WFS_TEST_PIN_DELAY_US");
-	p.crash_at = env_int("WFS_TEST_PIN_CRASH_AT");
-	p.no_tmpfile = env_int("WFS_TEST_PIN_NO_TMPFILE");
-	p.no_space_check = env_int("WFS_TEST_PIN_NO_SPACE_CHECK");
-	atomic_store(&p.stop_at, SIZE_MAX);
-	if (!realpath(c->path, real) ||
-	    (size_t)snprintf(p.blobs_abs, sizeof(p.blobs_abs), "%s/blobs",
-			     real) >= sizeof(p.blobs_abs))
-		return wfs_errf(err, -ENAMETOOLONG,
-				"%s: cannot resolve the path", c->path);
-	rc = lock_target(&p, &lockfd, err);
-	if (rc)
-		return rc;
-	/* The view stays as v until the end: install, uninstall and adopt
-	 * wait (else files of trees they just removed would be placed). */
-	viewlock = wfs_view_lock(dirfd, target, err);
-	if (viewlock < 0) {
-		close(lockfd);
-		return viewlock;
-	}
-	rc = view_unchanged(&p, v, err);
-	if (!rc)
-		rc = wfs_view_compose(v, c, &cv, err);
-	if (rc) {
-		close(viewlock);
-		close(lockfd);
-		return rc;
-	}
-	fd_budget(&p);
-	pthread_mutex_init(&p.mu, NULL);
-	rc = wfs_pin_worker_init(&w, &p);
-	if (!rc) {
-		rc = pin_body(&p, v, &w, err);
-		wfs_pin_worker_free(&w);
-	}
-	if (rc == -ENOMEM)
-		wfs_errf(err, rc, "out of memory");
-	pthread_mutex_destroy(&p.mu);
-	wfs_pin_vset_free(p.verified);
-	for (size_t i = 1; p.dfd && i < cv.n; i++)
-		if (p.dfd[i] >= 0)
-			close(p.dfd[i]);
-	free(p.dfd);
-	free(p.made);
-	free(p.replace);
-	free(p.state);
-	free(p.jobs);
-	free(p.how);
-	wfs_composed_free(&cv);
-	close(viewlock);
-	close(lockfd);
 	return rc;
 }

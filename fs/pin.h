@@ -47,10 +47,11 @@
  * the daemon may then serve from the upper layer alone and the cache may
  * go away (except with symlink mode).  The dist lines stay, so `show`,
  * `uninstall` and gc still know what is installed; an install that adds
- * distributions later keeps pinned = 1 and writes their files as real
- * files too (install_pinned.c), so that no mount of a pinned view ever
- * needs its cache, which may be gone: a distribution without its tree is
- * then removed by its RECORD.
+ * distributions later keeps pinned = 1 and places their files as real
+ * files too (wfs_pin_files, in the mode the view was pinned with, else
+ * auto), so that no mount of a pinned view ever needs its cache, which
+ * may be gone: a distribution without its tree is then removed by its
+ * RECORD.
  *
  * Modes (enum wfs_pin_mode):
  *   auto      per file: reflink, then hardlink, then copy.  A failure of a
@@ -160,6 +161,23 @@ struct wfs_pin_result {
 int wfs_pin(int dirfd, const char *target, struct wfs_cache *c,
 	    const struct wfs_view *v, const struct wfs_pin_opts *o,
 	    struct wfs_pin_result *r, struct wfs_err *err);
+
+/* For `wheelfs install` into a pinned view, holding the view lock
+ * (wfs_view_lock): place the entries of v's distributions (the new ones:
+ * v need not be TARGET's whole view, its trees must be in c) that the
+ * upper layer lacks, as wfs_pin does: the same methods and checks, temp
+ * files, journal, and the tree's mode and mtime for the directories it
+ * makes.  Entries the upper layer has win.  Nothing marks the view (the
+ * caller writes it); pinned-symlinks only gets the blobs of the symlinks
+ * this run makes (symlink mode). */
+int wfs_pin_files(int dirfd, const char *target, struct wfs_cache *c,
+		  const struct wfs_view *v, const struct wfs_pin_opts *o,
+		  struct wfs_pin_result *r, struct wfs_err *err);
+
+/* The mode TARGET was last pinned with (TARGET/.wheelfs/pin-mode, which
+ * wfs_pin writes before it marks the view pinned): -ENOENT when pinned by
+ * an older wheelfs, -EBADMSG when unreadable. */
+int wfs_pin_mode_recorded(int dirfd, enum wfs_pin_mode *m);
 
 /* The one-line summary of a run ("pinned N files (...)"), into buf. */
 void wfs_pin_summary(const struct wfs_pin_result *r,

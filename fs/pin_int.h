@@ -1,6 +1,8 @@
 /* pin_int.h — internals of pin (see pin.h), shared by
- *   pin.c         planning, the lock and journal, directories, workers,
- *                 space checks, marking the view pinned;
+ *   pin.c         planning, the journal, directories, workers, space
+ *                 checks: the body of a run;
+ *   pin_entry.c   wfs_pin (the locks, marking the view pinned, recording
+ *                 the mode) and wfs_pin_files (an install's run);
  *   pin_file.c    placing one entry: methods, fallback, --strict;
  *   pin_io.c      temp files, placement, directory fds, digests, and the
  *                 daemon's break-link helpers;
@@ -70,6 +72,7 @@ struct wfs_pin_run {
 	uint64_t bytes_total; /* regular file bytes of all jobs */
 	uint64_t bsize;	      /* TARGET's block size, for space estimates */
 
+	int partial; /* wfs_pin_files: some distributions, for an install */
 	int delay_us, crash_at, no_tmpfile, no_space_check; /* test hooks */
 	int hardlink_auto; /* auto may hardlink (blobs protected by kernel) */
 	mode_t umask;
@@ -169,6 +172,18 @@ int wfs_pin_wants_verifier(struct wfs_pin_run *p);
 void *wfs_pin_verifier(void *arg);
 
 /* ---- pin.c --------------------------------------------------------------- */
+
+/* Its presence means a run was interrupted; an install's run
+ * (wfs_pin_files) that made it writes WFS_PIN_JOURNAL_INSTALL in it. */
+#define WFS_PIN_JOURNAL WFS_STATE_DIR "/pinning"
+#define WFS_PIN_JOURNAL_INSTALL "install\n"
+
+/* The run after its set-up (pin_entry.c): plan against the upper layer,
+ * write the journal, place every job, make and finish the directories,
+ * sync, and (a whole view's run) update pinned-symlinks.  The journal is
+ * the caller's to remove. */
+int wfs_pin_body(struct wfs_pin_run *p, struct wfs_pin_worker *w,
+		 struct wfs_err *err);
 
 /* Record a failure at job j (the lowest job's message is kept) and stop
  * handing out later jobs.  Returns rc. */

@@ -10,7 +10,8 @@
  * gc of that cache reads the list; the caller holds the cache's shared
  * lock for the whole run, so gc never runs in between.  A run in another
  * mode replaces the symlinks to its cache's blobs and keeps in the list
- * only those left (into another cache), or removes it. */
+ * only those left (into another cache), or removes it.  An install's run
+ * (wfs_pin_files) in symlink mode adds its own to the list. */
 #include "pin_int.h"
 
 #include <errno.h>
@@ -94,6 +95,13 @@ int wfs_pin_symlist_update(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 		return wfs_errf(err, rc, "%s/%s: %s", p->target,
 				WFS_PIN_SYMLIST_FILE, strerror(-rc));
 	rc = 0;
+	/* An install's run: the symlinks of the rest of the view stay. */
+	for (char *ln = old, *nl; !rc && p->partial && ln && *ln; ln = nl) {
+		size_t n = strcspn(ln, "\n");
+		nl = ln[n] ? ln + n + 1 : ln + n;
+		if (n && ln[0] != '#')
+			rc = lines_add(&l, ln, n);
+	}
 	for (size_t j = 0; !rc && symlink && j < p->njobs; j++) {
 		const struct wfs_vent *e = &p->cv->v[p->jobs[j]];
 		char path[PATH_MAX + 3 + WFS_DIGEST_HEX + 1];
@@ -119,8 +127,8 @@ int wfs_pin_symlist_update(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 			l.v[i][blen] == '/';
 		rc = wfs_buf_printf(&b, "%s\n", l.v[i]);
 	}
-	/* Only pin writes the list, holding the pin lock: a temp file of
-	 * it is a killed run's. */
+	/* Every writer of the list holds the view lock (pin and install):
+	 * a temp file of it is a killed run's. */
 	if (!rc)
 		wfs_write_atomic_sweep(p->dirfd, WFS_PIN_SYMLIST_FILE);
 	if (!rc && !l.n && !symlink) {

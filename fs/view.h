@@ -42,6 +42,8 @@
 #define WFS_VIEW_FILE ".wheelfs/view"
 /* Blobs that symlinks in the venv point to (pin_symlist.c, read by gc). */
 #define WFS_PIN_SYMLIST_FILE ".wheelfs/pinned-symlinks"
+/* The mode the view was last pinned with, for installs (pin_entry.c). */
+#define WFS_PIN_MODE_FILE ".wheelfs/pin-mode"
 #define WFS_VIEW_VERSION 1
 
 struct wfs_view_dist {

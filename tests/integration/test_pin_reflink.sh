@@ -4,6 +4,7 @@
 # check its digest, sets the tree's mode and mtime, and writes no data: the
 # extents are shared (filefrag), the filesystem barely grows, and an
 # in-place edit of a pinned file (copy-on-write) leaves the blob alone.
+# An install into the pinned venv reflinks its new files the same way.
 # --mode copy writes real, unshared copies.  Needs mkfs.xfs (xfsprogs) and
 # loop devices; skips (77) with the reason when either is missing.
 source "$(dirname "$0")/lib.sh"
@@ -46,6 +47,15 @@ filefrag -v "$S/demo/big.bin" | grep -q shared || fail "big.bin's extents are no
 blob=$(blob_of "$S/demo/big.bin" "$C")
 printf 'edited' | dd of="$S/demo/big.bin" bs=1 seek=1000 conv=notrunc status=none
 [[ $(xxh "$blob") == "${blob##*/}" ]] || fail "an in-place edit of a reflinked file changed the blob"
+
+# An install into the pinned venv reflinks too (pin's code, auto): the
+# new file shares its blob's extents and is no hardlink.
+more=$(mkwheel --out "$T/w" --name more --version 1.0 --file-size more/big.bin=2000000:3)
+run_ok "$WHEELFS" install -q --cache "$C" "$T/x/v" "$more"
+[[ $(pin_view_pinned "$L") == 1 ]] || fail "the install unpinned the view"
+filefrag -v "$S/more/big.bin" | grep -q shared || fail "the installed more/big.bin does not share its blob's extents"
+[[ $(stat -c %h "$S/more/big.bin") == 1 ]] || fail "the installed more/big.bin is a hardlink"
+pin_check "$L" "$more" || fail "the install into the pinned venv is wrong"
 
 # --mode copy writes unshared copies.
 pin_venv "$C" "$T/x/v2" "$demo"
