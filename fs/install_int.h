@@ -150,9 +150,13 @@ int wfs_buf_write_atomic(int fd, const char *rel, const void *data, size_t len,
  * interrupted run left in the directory fd/dir (not followed through
  * symlinks; none there: 0). */
 int wfs_tmp_sweep(int fd, const char *dir);
-/* Copy a blob to fd/rel atomically (temp + rename), with mode. */
+/* Copy a blob to fd/rel atomically (temp + rename), with mode; -EBADMSG
+ * (nothing placed) when the blob's content does not hash to its name. */
 int wfs_copy_blob_atomic(struct wfs_cache *c, const struct wfs_digest *d,
 			 int fd, const char *rel, mode_t mode);
+/* strerror(-rc), or for -EBADMSG what a damaged blob means and its
+ * remedy. */
+const char *wfs_blob_strerror(int rc);
 /* Make fd/rel a symlink to target atomically. */
 int wfs_symlink_atomic(int fd, const char *rel, const char *target);
 

@@ -198,6 +198,14 @@ int wfs_buf_write_atomic(int fd, const char *rel, const void *data, size_t len,
 	return rc;
 }
 
+const char *wfs_blob_strerror(int rc)
+{
+	return rc == -EBADMSG ? "the content does not hash to its blob's name; "
+				"the cache is damaged: run `wheelfs verify "
+				"--repair`, then add the wheel again"
+			      : strerror(-rc);
+}
+
 int wfs_copy_blob_atomic(struct wfs_cache *c, const struct wfs_digest *d,
 			 int fd, const char *rel, mode_t mode)
 {
@@ -232,6 +240,13 @@ int wfs_copy_blob_atomic(struct wfs_cache *c, const struct wfs_digest *d,
 			rc = n < 0 ? -errno : 0;
 			break;
 		}
+	}
+	if (!rc) { /* what was copied is what the blob's name says */
+		struct wfs_digest got;
+		uint64_t size;
+		rc = wfs_digest_fd(in, &got, &size);
+		if (!rc && !wfs_digest_equal(&got, d))
+			rc = -EBADMSG;
 	}
 	if (!rc && fchmod(out, mode) < 0)
 		rc = -errno;

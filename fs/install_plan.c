@@ -36,6 +36,7 @@ int wfs_sha256_row(const void *buf, size_t len, char *hash)
 int wfs_blob_read(struct wfs_cache *c, const struct wfs_digest *d, size_t max,
 		  char **buf, size_t *len)
 {
+	struct wfs_digest got;
 	struct stat st;
 	ssize_t n;
 	char *p;
@@ -51,6 +52,10 @@ int wfs_blob_read(struct wfs_cache *c, const struct wfs_digest *d, size_t max,
 		rc = -ENOMEM;
 	} else if ((n = wfs_pread_full(fd, p, (size_t)st.st_size, 0)) < 0) {
 		rc = (int)n;
+		free(p);
+	} else if (wfs_digest_buf(p, (size_t)n, &got),
+		   !wfs_digest_equal(&got, d)) {
+		rc = -EBADMSG;
 		free(p);
 	} else {
 		p[n] = '\0';
@@ -284,7 +289,7 @@ int wfs_plan_build(struct wfs_plan *p, struct wfs_cache *c,
 	    (rc = read_meta(p, c, "entry_points.txt", &eptext, &eplen)) ||
 	    (eptext && (rc = wfs_eps_parse(eptext, &eps, &neps)))) {
 		rc = wfs_errf(err, rc, "%s: %s: %s", p->name, p->distinfo,
-			      strerror(-rc));
+			      wfs_blob_strerror(rc));
 		goto out;
 	}
 	for (uint32_t i = 0; i < t->hdr->n_entries && !rc; i++) {
@@ -354,7 +359,7 @@ int wfs_plan_build(struct wfs_plan *p, struct wfs_cache *c,
 			rc = script(p, c, exe, e, wp, dest);
 			if (rc)
 				rc = wfs_errf(err, rc, "%s: %s: %s", p->name,
-					      wp, strerror(-rc));
+					      wp, wfs_blob_strerror(rc));
 			continue;
 		}
 		f = pf_add(p, dest, wp,

@@ -32,7 +32,7 @@ static int write_pfile(struct wfs_inst_ctx *x, const struct wfs_pfile *f)
 	else
 		rc = wfs_copy_blob_atomic(x->c, &f->blob, fd, rel, f->mode);
 	return rc ? wfs_errf(x->err, rc, "%s/%s: %s", x->v->path, f->path,
-			     strerror(-rc))
+			     wfs_blob_strerror(rc))
 		  : 0;
 }
 

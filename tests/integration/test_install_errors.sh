@@ -62,6 +62,34 @@ WHEELFS_CACHE_DIR=$T/elsewhere run_ok "$WHEELFS" install "$V" "$good"
 expect_fail_match "view is for python $PYXY, not 3.1" \
 	"$WHEELFS" install --python 3.1 "$V" "$good"
 
+# A damaged blob is never installed as a real file: a data file copied
+# from the cache, and a #!python script read from it, each fail naming the
+# file and the remedy.
+for kind in data script; do
+	rm -rf "$T/dc" "$T/dv" "$T/dw"
+	if [[ $kind == data ]]; then
+		content=readme-ok
+		spec=(--data-file "data/share/dmg/readme.txt=$content")
+	else
+		content=$'#!python\nprint(1)\n'
+		spec=(--script "dmg-tool=$content")
+	fi
+	dmg=$(mkwheel --out "$T/dw" --name dmg --version 1.0 --file dmg/__init__.py= "${spec[@]}")
+	run_ok "$WHEELFS" add "$T/dc" "$dmg"
+	printf '%s' "$content" >"$T/content"
+	blob=$(blob_of "$T/content" "$T/dc")
+	[[ -f $blob ]] || fail "no blob for the $kind file"
+	chmod u+w "$blob"
+	printf '%s' "${content/[1k]/X}" >"$blob"
+	mkvenv "$T/dv"
+	expect_fail_match "does not hash to its blob's name.*verify --repair" \
+		"$WHEELFS" install --cache "$T/dc" "$T/dv" "$dmg"
+	one_line
+	[[ ! -e $T/dv/share/dmg/readme.txt && ! -e $T/dv/bin/dmg-tool ]] ||
+		fail "a damaged $kind blob was installed"
+	[[ -z $(find "$T/dv" -name '*tmp*') ]] || fail "a temp file was left"
+done
+
 # Usage errors exit 2.
 _wfs_run "$WHEELFS" install "$V"
 [[ $LAST_RC == 2 ]] || fail "usage error exit status $LAST_RC"
