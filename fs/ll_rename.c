@@ -64,6 +64,37 @@ static void drop_lower(struct wfs_fs *fs, struct wfs_node *n, void *top)
 
 /* ---- rename ------------------------------------------------------------- */
 
+/* n shows lower content below it (a merged directory). */
+static int has_lower_tree(struct wfs_fs *fs, struct wfs_node *n)
+{
+	return wfs_node_is_dir(fs, n) && n->lower >= 0 && !n->opaque &&
+	       wfs_lower_isdir(fs->lower, (uint32_t)n->lower);
+}
+
+/* Copy n up, with its lower content when tree (the names of the lower
+ * layer are fixed: what moves is an upper copy). */
+static int copy_up_node(struct wfs_fs *fs, struct wfs_node *n, int tree)
+{
+	int rc = wfs_copy_up(fs, n, 0);
+
+	return !rc && tree ? copy_up_tree(fs, n) : rc;
+}
+
+/* The upper directories of d1 and d2, both open or neither. */
+static int upper_parents(struct wfs_fs *fs, struct wfs_node *d1,
+			 struct wfs_node *d2, int *pfd1, int *pfd2)
+{
+	*pfd1 = wfs_node_upper_dir(fs, d1);
+	if (*pfd1 < 0)
+		return *pfd1;
+	*pfd2 = wfs_node_upper_dir(fs, d2);
+	if (*pfd2 < 0) {
+		close(*pfd1);
+		return *pfd2;
+	}
+	return 0;
+}
+
 static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 		     struct wfs_node *d2, const char *newname,
 		     unsigned int flags, struct wfs_node *src,
@@ -84,33 +115,22 @@ static int do_rename(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 			return -ENOTDIR;
 		if (dst && (rc = wfs_dir_empty(fs, dst)) <= 0)
 			return rc ? rc : -ENOTEMPTY;
-		/* Lower content moves as upper copies (the names of the
-		 * lower layer are fixed). */
-		tree = src->lower >= 0 && !src->opaque &&
-		       wfs_lower_isdir(fs->lower, (uint32_t)src->lower);
+		tree = has_lower_tree(fs, src);
 	} else if (dst && wfs_node_is_dir(fs, dst)) {
 		return -EISDIR;
 	}
 	if (wfs_node_path(d1, name, p1, sizeof(p1)) < 0 ||
 	    wfs_node_path(d2, newname, p2, sizeof(p2)) < 0)
 		return -ENAMETOOLONG;
-	rc = wfs_copy_up(fs, src, 0);
-	if (!rc && tree)
-		rc = copy_up_tree(fs, src);
+	rc = copy_up_node(fs, src, tree);
 	if (!rc)
 		rc = wfs_copy_up(fs, d2, 0);
 	if (rc)
 		return rc;
 	if (dst)
 		wfs_node_keep_open(fs, dst);
-	pfd1 = wfs_node_upper_dir(fs, d1);
-	if (pfd1 < 0)
-		return pfd1;
-	pfd2 = wfs_node_upper_dir(fs, d2);
-	if (pfd2 < 0) {
-		close(pfd1);
-		return pfd2;
-	}
+	if ((rc = upper_parents(fs, d1, d2, &pfd1, &pfd2)))
+		return rc;
 	/* Whiteouts: the old name's lower entry must stay hidden (recorded
 	 * first, see wo_hide); the new name is an upper entry now (opaque if
 	 * a directory over a lower directory). */
@@ -181,13 +201,6 @@ static int wo_want(struct wfs_fs *fs, struct wfs_node *dir, const char *name,
 		       : WFS_WO_NONE;
 }
 
-/* n shows lower content below it (a merged directory). */
-static int has_lower_tree(struct wfs_fs *fs, struct wfs_node *n)
-{
-	return wfs_node_is_dir(fs, n) && n->lower >= 0 && !n->opaque &&
-	       wfs_lower_isdir(fs->lower, (uint32_t)n->lower);
-}
-
 /* Node n now stands at dir/name (path): its lower entry and opaque mark. */
 static void settle(struct wfs_fs *fs, struct wfs_node *n, struct wfs_node *dir,
 		   const char *name, const char *path)
@@ -220,23 +233,13 @@ static int do_exchange(struct wfs_fs *fs, struct wfs_node *d1, const char *name,
 	if (wfs_node_path(d1, name, p1, sizeof(p1)) < 0 ||
 	    wfs_node_path(d2, newname, p2, sizeof(p2)) < 0)
 		return -ENAMETOOLONG;
-	rc = wfs_copy_up(fs, a, 0);
-	if (!rc && atree)
-		rc = copy_up_tree(fs, a);
+	rc = copy_up_node(fs, a, atree);
 	if (!rc)
-		rc = wfs_copy_up(fs, b, 0);
-	if (!rc && btree)
-		rc = copy_up_tree(fs, b);
+		rc = copy_up_node(fs, b, btree);
+	if (!rc)
+		rc = upper_parents(fs, d1, d2, &pfd1, &pfd2);
 	if (rc)
 		return rc;
-	pfd1 = wfs_node_upper_dir(fs, d1);
-	if (pfd1 < 0)
-		return pfd1;
-	pfd2 = wfs_node_upper_dir(fs, d2);
-	if (pfd2 < 0) {
-		close(pfd1);
-		return pfd2;
-	}
 	want1 = wo_want(fs, d1, name, bdir);
 	want2 = wo_want(fs, d2, newname, adir);
 	prev1 = wfs_wo_get(&fs->wo, p1);
