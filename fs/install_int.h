@@ -112,18 +112,6 @@ int wfs_plan_launchers(struct wfs_plan *p, const struct wfs_venv *v,
 
 /* ---- install_io.c ---- */
 
-/* A growable set of malloc'd strings; wfs_ss_sort sorts and dedups. */
-struct wfs_strset {
-	char **v;
-	size_t n, cap;
-	int sorted;
-};
-int wfs_ss_add(struct wfs_strset *s, const char *p);
-void wfs_ss_sort(struct wfs_strset *s);
-void wfs_ss_free(struct wfs_strset *s);
-/* Binary search in a sorted array of strings. */
-int wfs_sorted_has(char *const *v, size_t n, const char *p);
-
 /* The site-packages-relative part of a VENV-relative path inside
  * site_v ("lib/pythonX.Y/site-packages"), or NULL. */
 const char *wfs_in_site(const char *site_v, const char *vpath);

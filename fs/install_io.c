@@ -1,5 +1,5 @@
-/* install_io.c — file-level helpers of install and adopt: sets of paths,
- * walking the upper layer, atomic copies and symlinks. */
+/* install_io.c — file-level helpers of install and adopt: walking the
+ * upper layer, atomic copies and symlinks. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,61 +11,6 @@
 
 #include "install_int.h"
 #include "upper.h"
-
-/* ---- sets of strings ---------------------------------------------------- */
-
-int wfs_ss_add(struct wfs_strset *s, const char *p)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		char **v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	if (!(s->v[s->n] = strdup(p)))
-		return -ENOMEM;
-	s->n++;
-	s->sorted = 0;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void wfs_ss_sort(struct wfs_strset *s)
-{
-	size_t w = 0;
-
-	if (s->sorted)
-		return;
-	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
-	for (size_t i = 0; i < s->n; i++) {
-		if (w && !strcmp(s->v[w - 1], s->v[i]))
-			free(s->v[i]);
-		else
-			s->v[w++] = s->v[i];
-	}
-	s->n = w;
-	s->sorted = 1;
-}
-
-int wfs_sorted_has(char *const *v, size_t n, const char *p)
-{
-	return n && bsearch(&p, v, n, sizeof(*v), cmp_str) != NULL;
-}
-
-void wfs_ss_free(struct wfs_strset *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
 
 /* Every non-directory under fd/rel ("" for fd itself), as paths relative
  * to fd. */

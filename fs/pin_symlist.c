@@ -21,42 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-struct lines {
-	char **v;
-	size_t n, cap;
-};
-
-static int lines_add(struct lines *l, const char *s, size_t len)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		char **v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n] = strndup(s, len);
-	return l->v[l->n] ? (l->n++, 0) : -ENOMEM;
-}
-
-static void lines_free(struct lines *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The upper entry of composed entry i when it is a symlink to an absolute
  * path ending in the entry's blob name (xx/<hex>): added to l. */
 static int add_upper_symlink(struct wfs_pin_run *p, struct wfs_pin_worker *w,
-			     size_t i, struct lines *l)
+			     size_t i, struct wfs_strset *l)
 {
 	const struct wfs_vent *e = &p->cv->v[i];
 	char rel[3 + WFS_DIGEST_HEX + 1], tgt[PATH_MAX];
@@ -76,7 +44,7 @@ static int add_upper_symlink(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 	if (tgt[0] != '/' || (size_t)n <= rl || tgt[n - rl - 1] != '/' ||
 	    memcmp(tgt + n - rl, rel, rl))
 		return 0;
-	return lines_add(l, tgt, (size_t)n);
+	return wfs_ss_addn(l, tgt, (size_t)n);
 }
 
 int wfs_pin_symlist_update(struct wfs_pin_run *p, struct wfs_pin_worker *w,
@@ -84,7 +52,7 @@ int wfs_pin_symlist_update(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 {
 	int symlink = p->o->mode == WFS_PIN_SYMLINK, rc, ours = 0;
 	size_t blen = strlen(p->blobs_abs), len = 0;
-	struct lines l = { 0 };
+	struct wfs_strset l = { 0 };
 	struct wfs_buf b = { 0 };
 	char *old = NULL, abs[PATH_MAX];
 
@@ -100,7 +68,7 @@ int wfs_pin_symlist_update(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 		size_t n = strcspn(ln, "\n");
 		nl = ln[n] ? ln + n + 1 : ln + n;
 		if (n && ln[0] != '#')
-			rc = lines_add(&l, ln, n);
+			rc = wfs_ss_addn(&l, ln, n);
 	}
 	for (size_t j = 0; !rc && symlink && j < p->njobs; j++) {
 		const struct wfs_vent *e = &p->cv->v[p->jobs[j]];
@@ -110,19 +78,16 @@ int wfs_pin_symlist_update(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 		memcpy(path, p->blobs_abs, blen);
 		path[blen] = '/';
 		wfs_cache_blob_rel(wfs_vent_digest(e), path + blen + 1);
-		rc = lines_add(&l, path, strlen(path));
+		rc = wfs_ss_addn(&l, path, strlen(path));
 	}
 	for (size_t i = 1; !rc && i < p->cv->n; i++)
 		rc = add_upper_symlink(p, w, i, &l);
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), cmp_str);
+	wfs_ss_sort(&l);
 	if (!rc)
 		rc = wfs_buf_printf(&b, "# blobs that symlinks in this venv "
 					"point to (wheelfs pin --mode "
 					"symlink)\n");
 	for (size_t i = 0; !rc && i < l.n; i++) {
-		if (i && !strcmp(l.v[i], l.v[i - 1]))
-			continue;
 		ours |= !strncmp(l.v[i], p->blobs_abs, blen) &&
 			l.v[i][blen] == '/';
 		rc = wfs_buf_printf(&b, "%s\n", l.v[i]);
@@ -154,7 +119,7 @@ int wfs_pin_symlist_update(struct wfs_pin_run *p, struct wfs_pin_worker *w,
 				      p->cache->path, abs, strerror(-rc));
 	}
 	wfs_buf_free(&b);
-	lines_free(&l);
+	wfs_ss_free(&l);
 	free(old);
 	return rc;
 }

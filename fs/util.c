@@ -299,6 +299,66 @@ void wfs_buf_free(struct wfs_buf *b)
 	b->len = b->cap = 0;
 }
 
+/* ---- sets of strings ---------------------------------------------------- */
+
+int wfs_ss_add(struct wfs_strset *s, const char *p)
+{
+	return wfs_ss_addn(s, p, strlen(p));
+}
+
+int wfs_ss_addn(struct wfs_strset *s, const char *p, size_t len)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		char **v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	if (!(s->v[s->n] = strndup(p, len)))
+		return -ENOMEM;
+	s->n++;
+	s->sorted = 0;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void wfs_ss_sort(struct wfs_strset *s)
+{
+	size_t w = 0;
+
+	if (s->sorted)
+		return;
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+	for (size_t i = 0; i < s->n; i++) {
+		if (w && !strcmp(s->v[w - 1], s->v[i]))
+			free(s->v[i]);
+		else
+			s->v[w++] = s->v[i];
+	}
+	s->n = w;
+	s->sorted = 1;
+}
+
+int wfs_sorted_has(char *const *v, size_t n, const char *p)
+{
+	return n && bsearch(&p, v, n, sizeof(*v), cmp_str) != NULL;
+}
+
+void wfs_ss_free(struct wfs_strset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
 int wfs_ncpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);

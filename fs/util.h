@@ -65,6 +65,20 @@ int wfs_buf_printf(struct wfs_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void wfs_buf_free(struct wfs_buf *b);
 
+/* A growable set of malloc'd strings; wfs_ss_sort sorts and dedups. */
+struct wfs_strset {
+	char **v;
+	size_t n, cap;
+	int sorted;
+};
+int wfs_ss_add(struct wfs_strset *s, const char *p);
+/* The first len bytes of p. */
+int wfs_ss_addn(struct wfs_strset *s, const char *p, size_t len);
+void wfs_ss_sort(struct wfs_strset *s);
+void wfs_ss_free(struct wfs_strset *s);
+/* Binary search in a sorted array of strings. */
+int wfs_sorted_has(char *const *v, size_t n, const char *p);
+
 /* Allocation helpers that abort on out-of-memory are deliberately absent:
  * callers propagate -ENOMEM. */
 
