@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -30,16 +31,13 @@ void wfs_control_addr(const char *target_abs, struct sockaddr_un *sa,
 			   strlen(sa->sun_path + 1));
 }
 
-int wfs_control_connect(const char *target)
+static int connect_abs(const char *abs)
 {
 	struct sockaddr_un sa;
 	struct ucred cr;
 	socklen_t len, crlen = sizeof(cr);
-	char abs[PATH_MAX];
 	int s;
 
-	if (!realpath(target, abs))
-		return -errno;
 	wfs_control_addr(abs, &sa, &len);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -58,6 +56,27 @@ int wfs_control_connect(const char *target)
 		return -EPERM;
 	}
 	return s;
+}
+
+int wfs_control_connect(const char *target)
+{
+	char abs[PATH_MAX], was[PATH_MAX];
+	ssize_t n;
+	int s;
+
+	if (!realpath(target, abs))
+		return -errno;
+	s = connect_abs(abs);
+	if (s != -ENOTCONN)
+		return s;
+	/* A mount moved since: its daemon listens under the old path. */
+	n = getxattr(abs, WFS_CONTROL_XATTR, was, sizeof(was) - 1);
+	if (n <= 0 || was[0] != '/')
+		return -ENOTCONN;
+	was[n] = '\0';
+	if (!strcmp(was, abs) || strlen(was) != (size_t)n)
+		return -ENOTCONN;
+	return connect_abs(was);
 }
 
 int wfs_control_request(int sock, const char *req, int *fd, char *errbuf,

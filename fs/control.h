@@ -20,6 +20,11 @@
  *
  * Without a daemon (connect fails with ECONNREFUSED/ENOENT) commands work
  * on TARGET directly.
+ *
+ * A mount moves with its directory (mv of the venv) while the socket keeps
+ * the name of the path it was mounted on: the daemon answers the extended
+ * attribute WFS_CONTROL_XATTR of the mount's root with that path, and
+ * wfs_control_connect() falls back on it.
  */
 #ifndef WFS_CONTROL_H
 #define WFS_CONTROL_H
@@ -30,12 +35,16 @@
 
 #include "util.h"
 
+/* The path TARGET was mounted on, served on the mount's root. */
+#define WFS_CONTROL_XATTR "user.wheelfs.control"
+
 /* Fill the abstract socket address for an absolute TARGET path. */
 void wfs_control_addr(const char *target_abs, struct sockaddr_un *sa,
 		      socklen_t *len);
 
-/* Connect to the daemon serving target (any path; it is made absolute).
- * Returns a socket fd, or -ENOTCONN when no daemon serves it. */
+/* Connect to the daemon serving target (any path; it is made absolute),
+ * also when the mount was moved since (WFS_CONTROL_XATTR).  Returns a
+ * socket fd, or -ENOTCONN when no daemon serves it. */
 int wfs_control_connect(const char *target);
 
 /* Send one request; on "OK" return 0 (and *fd, when non-NULL, receives an

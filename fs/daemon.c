@@ -159,6 +159,47 @@ int wfs_mount_is_wheelfs(const char *target_abs)
 	return found;
 }
 
+int wfs_mount_list_wheelfs(char ***paths, size_t *n)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, **v = NULL;
+	size_t cap = 0, nv = 0;
+	int rc = 0;
+
+	*paths = NULL;
+	*n = 0;
+	if (!f)
+		return -errno;
+	while (!rc && getline(&line, &cap, f) > 0) {
+		char mp[PATH_MAX], fstype[256], **nvv;
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		    sscanf(dash + 3, "%255s", fstype) != 1 ||
+		    strcmp(fstype, "fuse.wheelfs"))
+			continue;
+		unescape_octal(mp);
+		nvv = realloc(v, (nv + 1) * sizeof(*v));
+		if (!nvv || !(nvv[nv] = strdup(mp))) {
+			v = nvv ? nvv : v;
+			rc = -ENOMEM;
+			break;
+		}
+		v = nvv;
+		nv++;
+	}
+	free(line);
+	fclose(f);
+	if (rc) {
+		while (nv)
+			free(v[--nv]);
+		free(v);
+		return rc;
+	}
+	*paths = v;
+	*n = nv;
+	return 0;
+}
+
 /* ---- serving ---------------------------------------------------------------- */
 
 struct ready {
@@ -508,7 +549,9 @@ int wfs_umount(const char *target, int lazy, double wait_s, struct wfs_err *err)
 	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock >= 0 && connect(sock, (struct sockaddr *)&sa, len) < 0) {
 		close(sock);
-		sock = -1;
+		/* moved since it was mounted (control.h) */
+		sock = wfs_control_connect(abs);
+		sock = sock < 0 ? -1 : sock;
 	}
 	if (geteuid() == 0) {
 		rc = umount2(abs, lazy ? MNT_DETACH : 0) < 0 ? -errno : 0;

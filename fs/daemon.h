@@ -59,6 +59,11 @@ int wfs_mount(const struct wfs_mount_opts *o, struct wfs_err *err);
  * <0 on error (reads /proc/self/mountinfo). */
 int wfs_mount_is_wheelfs(const char *target_abs);
 
+/* The mount points of every wheelfs mount this process can see, where they
+ * are now (a mount moves with its directory): *paths is a malloc'ed array
+ * of malloc'ed strings, *n of them.  0 or -errno. */
+int wfs_mount_list_wheelfs(char ***paths, size_t *n);
+
 /* Unmount TARGET (umount2 as root, else fusermount3 -u) and wait up to
  * wait_s seconds for its daemon to exit.  lazy: detach even when busy. */
 int wfs_umount(const char *target, int lazy, double wait_s,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "daemon.h"
 #include "tree.h"
 #include "view.h"
 
@@ -325,6 +326,41 @@ static int scan_views(struct gctx *g)
 	return rc;
 }
 
+/* The trees of every wheelfs mount this process sees, whatever its
+ * registration says: a venv moved (mv) while mounted is registered at its
+ * old place, and its daemon, found through the mount, still serves this
+ * cache's blobs.  A mount whose daemon cannot be reached (another user's,
+ * or dead) serves nothing gc could free under it. */
+static int scan_mounts(struct gctx *g)
+{
+	char **mps;
+	size_t n;
+	int rc = wfs_mount_list_wheelfs(&mps, &n);
+
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	for (size_t k = 0; k < n; k++) {
+		struct wfs_err err = { { 0 } };
+		struct wfs_view v;
+		int live = 0, sock = -1, tfd;
+
+		tfd = rc ? -1 : wfs_control_open_target(mps[k], &live, &sock);
+		if (tfd >= 0 && live && !wfs_view_read(tfd, mps[k], &v, &err)) {
+			for (size_t i = 0; !rc && i < v.n; i++)
+				rc = digests_add(&g->live_trees,
+						 &v.dists[i].tree);
+			wfs_view_free(&v);
+		}
+		if (tfd >= 0)
+			close(tfd);
+		if (sock >= 0)
+			close(sock);
+		free(mps[k]);
+	}
+	free(mps);
+	return rc;
+}
+
 static int gc_tree(const struct wfs_digest *id, void *arg)
 {
 	struct gctx *g = arg;
@@ -458,6 +494,8 @@ int wfs_gc(struct wfs_cache *c, int prune, int dry_run, wfs_report_fn report,
 	rc = wfs_cache_lock_exclusive(c);
 	if (!rc)
 		rc = scan_views(&g);
+	if (!rc)
+		rc = scan_mounts(&g);
 	if (!rc) {
 		if (g.live_trees.n)
 			qsort(g.live_trees.v, g.live_trees.n,

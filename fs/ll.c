@@ -22,6 +22,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "control.h"
+
 #define LOCK(fs) pthread_mutex_lock(&(fs)->mu)
 #define UNLOCK(fs) pthread_mutex_unlock(&(fs)->mu)
 
@@ -294,6 +296,13 @@ static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	ssize_t len;
 	int fd;
 
+	if (ino == FUSE_ROOT_ID && !strcmp(name, WFS_CONTROL_XATTR)) {
+		/* where the control socket is, once the mount has moved */
+		len = (ssize_t)strlen(fs->target);
+		xattr_reply(req, size && (size_t)len > size ? -ERANGE : len,
+			    size, fs->target);
+		return;
+	}
 	LOCK(fs);
 	fd = upper_opath(fs, wfs_node_of(fs, ino));
 	UNLOCK(fs);
