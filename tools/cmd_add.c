@@ -43,7 +43,7 @@ int wfs_cmd_add(int argc, char **argv, struct wfs_config *cfg)
 	size_t n, ok = 0;
 	char b1[32], b2[32];
 
-	while ((opt = getopt_long(argc, argv, "+j:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			if (wfs_parse_jobs("add", optarg, &jobs))

@@ -29,7 +29,7 @@ int wfs_cmd_adopt(int argc, char **argv, struct wfs_config *cfg)
 	char *path = NULL, *dflt = NULL, hb[32];
 	int opt, rc, existed, have_view, have_cache = 0, quiet = 0;
 
-	while ((opt = getopt_long(argc, argv, "+c:p:qh", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "c:p:qh", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'c':

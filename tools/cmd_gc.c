@@ -21,7 +21,7 @@ int wfs_cmd_gc(int argc, char **argv, struct wfs_config *cfg)
 	int prune = 0, dry = 0, opt, rc;
 	char *path, hb[32];
 
-	while ((opt = getopt_long(argc, argv, "+nh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "nh", longopts, NULL)) != -1) {
 		if (opt == 'p')
 			prune = 1;
 		else if (opt == 'n')

@@ -36,7 +36,7 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 	int jobs = cfg->jobs, opt, rc = WFS_EXIT_FAIL, existed, have_cache = 0;
 	size_t n;
 
-	while ((opt = getopt_long(argc, argv, "+c:p:fj:qh", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "c:p:fj:qh", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'c':

@@ -80,7 +80,7 @@ int wfs_cmd_ls(int argc, char **argv, struct wfs_config *cfg)
 	int json = 0, opt, rc;
 	char *path;
 
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (opt != 'J')
 			return wfs_usage("ls");
 		json = 1;

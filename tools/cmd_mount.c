@@ -25,7 +25,7 @@ int wfs_cmd_mount(int argc, char **argv, struct wfs_config *cfg)
 	wfs_mount_opts_init(&o);
 	o.threads = cfg->mount_threads;
 	o.timeout = cfg->mount_timeout; /* 86400 unless configured */
-	while ((opt = getopt_long(argc, argv, "+fo:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fo:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			o.foreground = 1;
@@ -85,7 +85,7 @@ int wfs_cmd_umount(int argc, char **argv, struct wfs_config *cfg)
 	char *end;
 
 	(void)cfg;
-	while ((opt = getopt_long(argc, argv, "+lzw:h", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "lzw:h", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'l':

@@ -60,7 +60,7 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 	int opt, live, sock, dirfd, rc, tty, quiet = 0;
 	long missing;
 
-	while ((opt = getopt_long(argc, argv, "+c:m:j:qh", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "c:m:j:qh", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'c':

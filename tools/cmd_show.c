@@ -220,7 +220,7 @@ int wfs_cmd_show(int argc, char **argv, struct wfs_config *cfg)
 	int opt, rc, json = 0, files = 0, opened, have_cache;
 
 	(void)cfg;
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'J':
 			json = 1;

@@ -23,7 +23,7 @@ int wfs_cmd_uninstall(int argc, char **argv, struct wfs_config *cfg)
 	int opt, rc, opened, have_cache;
 
 	(void)cfg;
-	while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'q':
 			opts.report = NULL;

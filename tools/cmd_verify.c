@@ -20,7 +20,7 @@ int wfs_cmd_verify(int argc, char **argv, struct wfs_config *cfg)
 	int repair = 0, opt, rc;
 	char *path;
 
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (opt != 'r')
 			return wfs_usage("verify");
 		repair = 1;

@@ -56,6 +56,11 @@ after=$(tree_snapshot "$V")
 expect_fail_match "uses the cache .*/cache, not .*/other" \
 	"$WHEELFS" install --cache "$T/other" "$V" "$good"
 one_line
+# Options may follow the operands, as pip users write them.
+run_ok "$WHEELFS" install "$V" "$good" --cache "$T/cache" -q
+[[ ! -s $LAST_OUT ]] || fail "-q after the operands was not taken"
+run_ok "$WHEELFS" show "$V" --json
+"$PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$LAST_OUT" || fail "show VENV --json is not JSON"
 # Without --cache, the view's cache is used whatever the environment says.
 WHEELFS_CACHE_DIR=$T/elsewhere run_ok "$WHEELFS" install "$V" "$good"
 [[ ! -e $T/elsewhere ]] || fail "WHEELFS_CACHE_DIR overrode the view's cache"
