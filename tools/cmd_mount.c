@@ -85,8 +85,7 @@ int wfs_cmd_umount(int argc, char **argv, struct wfs_config *cfg)
 	char *end;
 
 	(void)cfg;
-	while ((opt = getopt_long(argc, argv, "lzw:h", longopts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, "lzw:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 		case 'z':
