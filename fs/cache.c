@@ -362,6 +362,20 @@ out:
 	return rc;
 }
 
+int wfs_cache_ro_errno(int rc)
+{
+	return rc == -EROFS || rc == -EACCES || rc == -EPERM;
+}
+
+void wfs_cache_unregistered_msg(char *buf, size_t len, const char *why,
+				const char *target, const char *what)
+{
+	snprintf(buf, len,
+		 "%s; %s is not registered there, so `wheelfs gc --prune` of "
+		 "that cache does not know it and may free %s",
+		 why, target, what);
+}
+
 int wfs_cache_lock_exclusive(struct wfs_cache *c)
 {
 	if (c->lockfd < 0)

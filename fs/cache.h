@@ -105,6 +105,16 @@ int wfs_cache_tmpfile(struct wfs_cache *c, char *name, mode_t mode);
  * cache, so gc keeps its trees and blobs. Idempotent, atomic. */
 int wfs_cache_register_view(struct wfs_cache *c, const char *target_abs);
 
+/* 1 when rc, from opening the cache for writing, means this user may not
+ * write it (EROFS, EACCES, EPERM): a cache shared read-only. */
+int wfs_cache_ro_errno(int rc);
+
+/* The warning of a command that cannot register target in a cache it may
+ * not write: "<why>; <target> is not registered there, so `wheelfs gc
+ * --prune` of that cache does not know it and may free <what>". */
+void wfs_cache_unregistered_msg(char *buf, size_t len, const char *why,
+				const char *target, const char *what);
+
 /* Trade the shared lock for an exclusive one (gc). Blocks until writers
  * are done. */
 int wfs_cache_lock_exclusive(struct wfs_cache *c);

@@ -12,7 +12,9 @@
  * ingested as usual (which also restores blobs that `wheelfs verify
  * --repair` removed).  Unpacked wheel directories always take the slow
  * path.  The index caches a pure function: removing CACHE/wheels costs only
- * speed.  An index hit reports no new bytes.
+ * speed.  An index hit reports no new bytes.  With a read-only cache
+ * (WFS_CACHE_READONLY) the slow path writes nothing: a blob or tree not
+ * already there fails the item with -EROFS.
  */
 #ifndef WFS_INGEST_H
 #define WFS_INGEST_H

@@ -445,7 +445,8 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		wfs_ss_free(&keep);
 		wfs_ss_sort(&d->rm);
 	}
-	if (!rc && (rc = wfs_cache_register_view(c, venv->lib)))
+	/* A read-only cache cannot record it (the caller warns). */
+	if (!rc && !c->readonly && (rc = wfs_cache_register_view(c, venv->lib)))
 		wfs_errf(err, rc, "%s: registering the view: %s", c->path,
 			 strerror(-rc));
 	/* Old files go, new ones come (each RECORD last), the view last. */

@@ -80,7 +80,9 @@ struct wfs_install_opts {
 };
 
 /* Install the trees of srcs (already in the cache) into venv, updating
- * view (read with wfs_venv_view) and committing it. */
+ * view (read with wfs_venv_view) and committing it.  The venv is
+ * registered in the cache (CACHE/views) unless c is read-only (the caller
+ * warns). */
 int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		struct wfs_view *view, const struct wfs_install_src *srcs,
 		size_t n, const struct wfs_install_opts *o,

@@ -299,7 +299,12 @@ int wfs_sink_begin(struct wfs_ingest *ing, struct wfs_went *e)
 	ing->streaming = 0;
 	if (ing->keep && e->size > WFS_WHEEL_MAX_META)
 		return wfs_ing_err(ing, -EFBIG, e->path, "too large");
-	if (S_ISREG(e->mode) && !ing->keep && e->size > WFS_WHEEL_BUF_MAX) {
+	if (S_ISREG(e->mode) && !ing->keep && e->size > WFS_WHEEL_BUF_MAX &&
+	    ing->c->tmpfd < 0) {
+		/* A read-only cache: hash only; the blob must be there. */
+		ing->streaming = 2;
+	} else if (S_ISREG(e->mode) && !ing->keep &&
+		   e->size > WFS_WHEEL_BUF_MAX) {
 		rc = wfs_cache_blob_begin(ing->c, &ing->w);
 		if (rc)
 			return wfs_ing_err(
@@ -345,6 +350,8 @@ int wfs_sink_write(struct wfs_ingest *ing, struct wfs_went *e, const void *data,
 		return size_err(ing, e, 1);
 	ing->got += n;
 	wfs_hasher_update(ing->h, data, n);
+	if (ing->streaming == 2)
+		return 0;
 	if (ing->streaming) {
 		rc = wfs_write_all(ing->w.fd, data, n);
 		if (rc)
@@ -387,7 +394,11 @@ int wfs_sink_commit(struct wfs_ingest *ing, struct wfs_went *e)
 		memset(&e->digest, 0, sizeof(e->digest));
 		return sink_target(ing, e);
 	}
-	if (ing->streaming) {
+	if (ing->streaming == 2) {
+		ing->streaming = 0;
+		rc = wfs_cache_has_blob(ing->c, &e->digest);
+		rc = rc > 0 ? 0 : rc ? rc : -EROFS;
+	} else if (ing->streaming) {
 		ing->streaming = 0;
 		rc = wfs_cache_blob_commit(ing->c, &ing->w, &e->digest,
 					   &was_new);
@@ -417,7 +428,7 @@ int wfs_sink_commit(struct wfs_ingest *ing, struct wfs_went *e)
 
 void wfs_sink_abort(struct wfs_ingest *ing)
 {
-	if (ing->streaming)
+	if (ing->streaming == 1)
 		wfs_cache_blob_abort(ing->c, &ing->w);
 	ing->streaming = 0;
 }

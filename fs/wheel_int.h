@@ -63,7 +63,8 @@ struct wfs_ingest {
 	struct wfs_buf buf;
 	char *chunk; /* WFS_WHEEL_CHUNK bytes of scratch for the readers */
 	struct wfs_blob_writer w;
-	int streaming, keep;
+	int streaming; /* 1: to w; 2: hashed only (a read-only cache) */
+	int keep;
 	uint64_t declared, got;
 
 	uint64_t files, bytes, new_blobs, new_bytes;

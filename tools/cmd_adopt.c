@@ -58,6 +58,16 @@ int wfs_cmd_adopt(int argc, char **argv, struct wfs_config *cfg)
 		rc = path ? wfs_cache_open(path, WFS_CACHE_CREATE, &cache, &err)
 			  : wfs_errf(&err, -ENOMEM, "out of memory");
 		have_cache = !rc;
+		if (wfs_cache_ro_errno(rc)) {
+			char why[sizeof(err.msg)];
+			snprintf(why, sizeof(why), "%s", err.msg);
+			err.msg[0] = '\0';
+			wfs_errf(&err, rc,
+				 "%s: adopt stores the venv's files in the "
+				 "cache, which is read-only here (%.900s); "
+				 "nothing adopted",
+				 path, why);
+		}
 	}
 	if (!rc)
 		rc = wfs_venv_use_cache(&venv, &view, &cache, &err);

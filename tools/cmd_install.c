@@ -33,7 +33,9 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 	struct wfs_view view = { 0 };
 	const char *cache_flag = NULL, *python = NULL;
 	char *cache_path = NULL, *dflt = NULL, **abs = NULL;
+	char why[sizeof(err.msg)] = "", warn[sizeof(why) + 1024];
 	int jobs = cfg->jobs, opt, rc = WFS_EXIT_FAIL, existed, have_cache = 0;
+	int ro; /* 1: the cache is read-only here */
 	size_t n;
 
 	while ((opt = getopt_long(argc, argv, "c:p:fj:qh", longopts, NULL)) !=
@@ -72,7 +74,17 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 		wfs_errf(&err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (wfs_cache_open(cache_path, WFS_CACHE_CREATE, &cache, &err))
+	ro = wfs_cache_open(cache_path, WFS_CACHE_CREATE, &cache, &err);
+	if (wfs_cache_ro_errno(ro)) {
+		/* A cache shared read-only: what is already there installs,
+		 * without its lock and the view's registration. */
+		snprintf(why, sizeof(why), "%s", err.msg);
+		err.msg[0] = '\0';
+		ro = wfs_cache_open(cache_path, WFS_CACHE_READONLY, &cache,
+				    &err);
+		ro = ro ? ro : 1;
+	}
+	if (ro < 0)
 		goto fail;
 	have_cache = 1;
 	if (wfs_venv_use_cache(&venv, &view, &cache, &err))
@@ -93,7 +105,13 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 	wfs_ingest_many(&cache, items, n, jobs, &iopts, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
-		if (items[i].rc) {
+		if (items[i].rc == -EROFS && ro) {
+			wfs_fail("%s: not in the read-only cache %s (%s): add "
+				 "it there where the cache is writable "
+				 "(nothing installed)",
+				 items[i].source, cache.path, why);
+			continue;
+		} else if (items[i].rc) {
 			/* One line per bad source; the venv is left alone. */
 			wfs_fail("%s (nothing installed)",
 				 items[i].err.msg[0] ? items[i].err.msg
@@ -111,6 +129,11 @@ int wfs_cmd_install(int argc, char **argv, struct wfs_config *cfg)
 			goto out; /* reported above */
 	if (wfs_install(&venv, &cache, &view, srcs, n, &opts, &err))
 		goto fail;
+	if (ro) {
+		wfs_cache_unregistered_msg(warn, sizeof(warn), why, venv.lib,
+					   "the trees and blobs its view uses");
+		wfs_cli_warn(warn, NULL);
+	}
 	rc = 0;
 	goto out;
 fail:

@@ -56,7 +56,7 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 	struct wfs_view v;
 	struct statfs sf;
 	const char *flag_cache = NULL, *mode = cfg->pin_mode, *target;
-	char *cpath, summary[4096], ebuf[512];
+	char *cpath, summary[4096], ebuf[512], warn[sizeof(err.msg) + 1024];
 	int opt, live, sock, dirfd, rc, tty, quiet = 0;
 	long missing;
 
@@ -122,13 +122,10 @@ int wfs_cmd_pin(int argc, char **argv, struct wfs_config *cfg)
 	rc = wfs_cache_open(cpath,
 			    o.mode == WFS_PIN_SYMLINK ? 0 : WFS_CACHE_READONLY,
 			    &cache, &err);
-	if (o.mode == WFS_PIN_SYMLINK &&
-	    (rc == -EACCES || rc == -EROFS || rc == -EPERM)) {
-		fprintf(stderr,
-			"wheelfs: warning: %s; %s is not registered there, so "
-			"`wheelfs gc --prune` of that cache may free the "
-			"blobs its symlinks point to\n",
-			err.msg, target);
+	if (o.mode == WFS_PIN_SYMLINK && wfs_cache_ro_errno(rc)) {
+		wfs_cache_unregistered_msg(warn, sizeof(warn), err.msg, target,
+					   "the blobs its symlinks point to");
+		wfs_cli_warn(warn, NULL);
 		err.msg[0] = '\0';
 		rc = wfs_cache_open(cpath, WFS_CACHE_READONLY, &cache, &err);
 	}
