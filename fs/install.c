@@ -475,7 +475,9 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		if (!d->have_old && !d->replaces_upper)
 			report(&x, "installed %s %s", d->plan.name,
 			       d->plan.version);
-		else if (d->same)
+		else if (d->same || !strcmp(d->old_version, d->plan.version))
+			/* the same version (adopt's tree is built from the
+			 * venv's files, another build's differs) */
 			report(&x, "reinstalled %s %s", d->plan.name,
 			       d->plan.version);
 		else
