@@ -88,6 +88,17 @@ int wfs_install(struct wfs_venv *venv, struct wfs_cache *c,
 		size_t n, const struct wfs_install_opts *o,
 		struct wfs_err *err);
 
+struct wfs_whiteouts;
+/* 1 when the venv no longer has view->dists[k] (pip uninstalled it
+ * through the mount, say): its .dist-info directory (named by its tree t)
+ * is not in the upper layer, and in a pinned view, or hidden by a whiteout
+ * (w, upper.h) on it or on a parent, nor in the lower one.  Without t, a
+ * pinned view's upper .dist-info with a RECORD decides; else 0 (unknown).
+ * <0 on error. */
+int wfs_dist_removed(const struct wfs_venv *v, const struct wfs_view *view,
+		     size_t k, const struct wfs_tree *t,
+		     const struct wfs_whiteouts *w);
+
 /* Remove the named distributions (PEP 503 names) from the view, with their
  * real files (driven by each one's RECORD in the upper layer; computed
  * from the tree when that RECORD is gone), upper dist-info files, upper

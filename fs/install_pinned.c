@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "install_int.h"
+#include "upper.h"
 #include "wheel.h"
 
 int wfs_upper_distinfo(const struct wfs_venv *v, const struct wfs_view *view,
@@ -92,4 +93,41 @@ int wfs_view_present(const struct wfs_view *view, const struct wfs_cache *c,
 			sub->dists[sub->n++] = view->dists[i];
 	}
 	return 0;
+}
+
+int wfs_dist_removed(const struct wfs_venv *v, const struct wfs_view *view,
+		     size_t k, const struct wfs_tree *t,
+		     const struct wfs_whiteouts *w)
+{
+	char path[WFS_VPATH_MAX], *di = NULL;
+	struct stat st;
+	int rc;
+
+	if (!t) { /* a pinned view's RECORD says; else unknown */
+		if (!view->pinned)
+			return 0;
+		rc = wfs_upper_distinfo(v, view, k, &di);
+		free(di);
+		return rc == -ENOENT ? 1 : rc;
+	}
+	snprintf(path, sizeof(path), "%s/%s", v->site,
+		 wfs_tree_str(t, t->hdr->distinfo_off));
+	if (fstatat(v->libfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0; /* the upper layer has it */
+	if (errno != ENOENT && errno != ENOTDIR)
+		return -errno;
+	if (view->pinned) /* no lower layer */
+		return 1;
+	/* The lower one shows unless a whiteout or an opaque directory
+	 * (an upper one replaced a deleted lower one) on it or on a parent
+	 * hides it. */
+	for (;;) {
+		char *slash;
+		if (wfs_wo_get(w, path) != WFS_WO_NONE)
+			return 1;
+		slash = strrchr(path, '/');
+		if (!slash)
+			return 0;
+		*slash = '\0';
+	}
 }

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "install.h"
+#include "upper.h"
 #include "venv.h"
 #include "view.h"
 
@@ -117,9 +119,15 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 	uint64_t *files = calloc(view->n + 1, sizeof(*files));
 	uint64_t *bytes = calloc(view->n + 1, sizeof(*bytes)), tf = 0, tb = 0;
 	char *known = calloc(view->n + 1, 1), hb[32], fb[32];
-	size_t unknown = 0;
-	int rc = files && bytes && known ? 0 : -ENOMEM;
+	char *gone = calloc(view->n + 1, 1);
+	size_t unknown = 0, ngone = 0;
+	struct wfs_whiteouts w;
+	int rc = files && bytes && known && gone ? 0 : -ENOMEM, have_w = 0;
 
+	if (!rc && (rc = wfs_wo_load(&w, venv->libfd, 1)))
+		wfs_errf(err, rc, "%s/%s: %s", venv->lib, WFS_WHITEOUTS_FILE,
+			 strerror(-rc));
+	have_w = !rc;
 	for (size_t i = 0; i < view->n && !rc; i++) {
 		struct wfs_tree t;
 		/* Without its tree (the cache is gone or pruned; fine for a
@@ -127,12 +135,29 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 		rc = wfs_view_tree(view, i, c, &t, err);
 		if (rc == -ENOENT) {
 			err->msg[0] = '\0';
-			rc = 0;
-			unknown++;
+			rc = wfs_dist_removed(venv, view, i, NULL, &w);
+			gone[i] = rc > 0;
+			ngone += gone[i];
+			unknown += !gone[i];
+			rc = rc < 0 ? wfs_errf(err, rc, "%s/%s: %s", venv->lib,
+					       venv->site, strerror(-rc))
+				    : 0;
 			continue;
 		}
 		if (rc)
 			break;
+		/* Deleted through the mount (pip uninstall): gone from the
+		 * venv, though the view still names it. */
+		rc = wfs_dist_removed(venv, view, i, &t, &w);
+		if (rc) {
+			wfs_tree_free(&t);
+			gone[i] = rc > 0;
+			ngone += gone[i];
+			rc = rc < 0 ? wfs_errf(err, rc, "%s/%s: %s", venv->lib,
+					       venv->site, strerror(-rc))
+				    : 0;
+			continue;
+		}
 		known[i] = 1;
 		for (uint32_t k = 0; k < t.hdr->n_entries; k++)
 			files[i] += S_ISREG(t.ents[k].mode) != 0;
@@ -159,8 +184,10 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 			wfs_json_str(stdout, view->dists[i].name);
 			printf(", \"version\": ");
 			wfs_json_str(stdout, view->dists[i].version);
-			printf(", \"tree\": \"%s\", \"requested\": %s, ", hex,
-			       view->dists[i].requested ? "true" : "false");
+			printf(", \"tree\": \"%s\", \"requested\": %s, "
+			       "\"removed\": %s, ",
+			       hex, view->dists[i].requested ? "true" : "false",
+			       gone[i] ? "true" : "false");
 			if (known[i])
 				printf("\"files\": %" PRIu64
 				       ", \"bytes\": %" PRIu64 "}",
@@ -170,7 +197,7 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 		}
 		printf("\n ],\n \"total\": {\"distributions\": %zu, \"files\": "
 		       "%" PRIu64 ", \"bytes\": %" PRIu64 "}}\n",
-		       view->n, tf, tb);
+		       view->n - ngone, tf, tb);
 	} else if (!rc) {
 		printf("venv:    %s (%s)\n", venv->path,
 		       venv->live ? "mounted" : "not mounted");
@@ -182,26 +209,34 @@ static int show_dists(const struct wfs_venv *venv, struct wfs_view *view,
 			       "VERSION", "FILES", "SIZE", "REQUESTED");
 		for (size_t i = 0; i < view->n; i++) {
 			snprintf(fb, sizeof(fb), "%" PRIu64, files[i]);
-			printf("%-32s %-16s %8s %11s  %s\n",
+			printf("%-32s %-16s %8s %11s  %s%s\n",
 			       view->dists[i].name, view->dists[i].version,
 			       known[i] ? fb : "-",
 			       known[i] ? wfs_human_bytes(bytes[i], hb,
 							  sizeof(hb))
 					: "-",
-			       view->dists[i].requested ? "yes" : "no");
+			       view->dists[i].requested ? "yes" : "no",
+			       gone[i] ? "  (removed: its .dist-info is gone "
+					 "from the venv)"
+				       : "");
 		}
-		printf("\n%zu distribution%s, %" PRIu64 " files, %s", view->n,
-		       view->n == 1 ? "" : "s", tf,
+		printf("\n%zu distribution%s, %" PRIu64 " files, %s",
+		       view->n - ngone, view->n - ngone == 1 ? "" : "s", tf,
 		       wfs_human_bytes(tb, hb, sizeof(hb)));
+		if (ngone)
+			printf(" (not counting %zu removed)", ngone);
 		if (unknown)
 			printf(" (not counting %zu whose tree%s not in the "
 			       "cache)",
 			       unknown, unknown == 1 ? " is" : "s are");
 		putchar('\n');
 	}
+	if (have_w)
+		wfs_wo_free(&w);
 	free(files);
 	free(bytes);
 	free(known);
+	free(gone);
 	return rc;
 }
 
