@@ -134,6 +134,46 @@ static void unescape_octal(char *s)
 	*o = '\0';
 }
 
+/* One line of mountinfo: its device ("major:minor"), mount point and
+ * type.  0, or -1 for a line that is none. */
+static int mountinfo_line(const char *line, char dev[32], char mp[PATH_MAX],
+			  char fstype[256])
+{
+	const char *dash = strstr(line, " - ");
+
+	if (!dash || sscanf(line, "%*s %*s %31s %*s %4095s", dev, mp) != 2 ||
+	    sscanf(dash + 3, "%255s", fstype) != 1)
+		return -1;
+	unescape_octal(mp);
+	return 0;
+}
+
+/* Where the wheelfs mount of device dev is now (it moves with its
+ * directory), or of the top mount on mp into dev: 1 found, 0 not. */
+static int mountinfo_find(char dev[32], char mp[PATH_MAX])
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, d[32], m[PATH_MAX], fstype[256];
+	size_t cap = 0;
+	int found = 0, by_dev = dev[0] != '\0';
+
+	if (!f)
+		return 0;
+	while (getline(&line, &cap, f) > 0) {
+		if (mountinfo_line(line, d, m, fstype) ||
+		    strcmp(fstype, "fuse.wheelfs"))
+			continue;
+		if (by_dev ? !strcmp(d, dev) : !strcmp(m, mp)) {
+			memcpy(by_dev ? mp : dev, by_dev ? m : d,
+			       by_dev ? sizeof(m) : sizeof(d));
+			found = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 int wfs_mount_is_wheelfs(const char *target_abs)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -201,6 +241,8 @@ int wfs_mount_list_wheelfs(char ***paths, size_t *n)
 }
 
 /* ---- serving ---------------------------------------------------------------- */
+
+static int run_fusermount(const char *abs, int lazy, struct wfs_err *err);
 
 struct ready {
 	int *fd;   /* readiness pipe, -1 in the foreground or once told */
@@ -280,6 +322,32 @@ static void raise_nofile(void)
 	}
 }
 
+/* The loop ended without a signal or an error.  The device reads ENODEV
+ * (POLLERR) both once unmounted and once the connection was aborted
+ * (/sys/fs/fuse/connections/N/abort); after an abort the mount is still
+ * there, dead (ENOTCONN), and libfuse leaves it: detach it, and fail. */
+static int check_aborted(struct fuse_session *se, const char *dev,
+			 const char *abs, struct wfs_err *err)
+{
+	struct pollfd p = { .fd = fuse_session_fd(se) };
+	struct wfs_err ignored = { { 0 } };
+	char mp[PATH_MAX], d[32];
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLERR))
+		return 0;
+	snprintf(d, sizeof(d), "%s", dev);
+	if (!mountinfo_find(d, mp))
+		return 0; /* unmounted */
+	if (geteuid() == 0)
+		(void)umount2(mp, MNT_DETACH);
+	else
+		(void)run_fusermount(mp, 1, &ignored);
+	return wfs_errf(err, -ECONNABORTED,
+			"%s: the kernel's connection to the mount was aborted; "
+			"unmounted it",
+			abs);
+}
+
 static int serve(const struct wfs_mount_opts *o, int *readyp,
 		 struct wfs_err *err)
 {
@@ -291,6 +359,7 @@ static int serve(const struct wfs_mount_opts *o, int *readyp,
 	struct wfs_lower *lower = NULL;
 	struct wfs_fs fs = { .upperfd = -1 };
 	char abs[PATH_MAX], cabs[PATH_MAX], opts[256], *owned = NULL;
+	char dev[32] = "";
 	const char *cpath;
 	struct rlimit rl;
 	int upperfd = -1, rc, logfd = -1, have_fs = 0, have_cache = 0;
@@ -396,6 +465,9 @@ static int serve(const struct wfs_mount_opts *o, int *readyp,
 		rc = wfs_errf(err, -EIO, "cannot mount on %s (see above)", abs);
 		goto sig;
 	}
+	/* Which mount is ours, to tell an abort from an unmount. */
+	if (!mountinfo_find(dev, abs))
+		dev[0] = '\0';
 	rc = wfs_ctlsrv_start(&ctl);
 	if (rc) {
 		rc = wfs_errf(err, rc, "control thread: %s", strerror(-rc));
@@ -414,6 +486,10 @@ static int serve(const struct wfs_mount_opts *o, int *readyp,
 	/* A signal ends the loop with its number: a clean exit. */
 	rc = rc < 0 ? wfs_errf(err, rc, "%s: session: %s", abs, strerror(-rc))
 		    : 0;
+	if (!rc && dev[0])
+		rc = check_aborted(se, dev, abs, err);
+	if (rc && *readyp < 0 && readyfd >= 0)
+		wfs_fs_log(&fs, "%s", err->msg); /* detached: nobody hears */
 	wfs_ctlsrv_stop(&ctl);
 unmount:
 	fuse_session_unmount(se);

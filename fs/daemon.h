@@ -6,7 +6,8 @@
  * (control.h), mounts over TARGET and serves.  In the background (the
  * default) it forks: the parent returns only once the kernel's INIT has
  * been answered, i.e. once the mount serves requests, or with the child's
- * error.  SIGTERM, SIGINT and SIGHUP unmount cleanly.
+ * error.  SIGTERM, SIGINT and SIGHUP unmount cleanly; an aborted kernel
+ * connection detaches the dead mount and fails (ECONNABORTED).
  *
  * Mount options (-o, comma-separated):
  *   allow_other          let other users in (implies default_permissions;
