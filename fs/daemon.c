@@ -643,17 +643,20 @@ int wfs_umount(const char *target, int lazy, double wait_s, struct wfs_err *err)
 	} else {
 		rc = run_fusermount(abs, lazy, err);
 	}
-	if (!rc && sock >= 0 && !lazy) {
+	/* --wait 0: do not wait. */
+	if (!rc && sock >= 0 && !lazy && wait_s > 0) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };
 		char c;
-		int ms = (int)(wait_s * 1000);
+		/* at most ~292 million years: no overflow */
+		int64_t ms =
+			wait_s < 9e15 ? (int64_t)(wait_s * 1000) : INT64_MAX;
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (;;) {
-			int left;
+			int64_t left;
 			clock_gettime(CLOCK_MONOTONIC, &t1);
-			left = ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
-					  (t1.tv_nsec - t0.tv_nsec) / 1000000);
+			left = ms - ((int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+				     (t1.tv_nsec - t0.tv_nsec) / 1000000);
 			if (left <= 0) {
 				rc = wfs_errf(err, -ETIMEDOUT,
 					      "%s is unmounted, but its daemon "
@@ -661,7 +664,9 @@ int wfs_umount(const char *target, int lazy, double wait_s, struct wfs_err *err)
 					      abs, wait_s);
 				break;
 			}
-			if (poll(&p, 1, left) < 0 && errno != EINTR)
+			if (poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) <
+				    0 &&
+			    errno != EINTR)
 				break;
 			if (p.revents && read(sock, &c, 1) <= 0)
 				break; /* EOF or reset: the daemon is gone */

@@ -1,6 +1,8 @@
 /* cmd_mount.c — `wheelfs mount [-f] [-o OPTS] [CACHE] TARGET` and
  * `wheelfs umount [--lazy] [--wait S] TARGET` (see wheelfs-mount(1)). */
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +94,16 @@ int wfs_cmd_umount(int argc, char **argv, struct wfs_config *cfg)
 			lazy = 1;
 			break;
 		case 'w':
+			/* a finite number of seconds, 0 or more */
+			errno = 0;
 			wait_s = strtod(optarg, &end);
-			if (*end || wait_s < 0)
+			if (end == optarg || *end || errno ||
+			    !isfinite(wait_s) || wait_s < 0) {
+				fprintf(stderr,
+					"wheelfs: bad value for --wait: %s\n",
+					optarg);
 				return wfs_usage("umount");
+			}
 			break;
 		default:
 			return wfs_usage("umount");
