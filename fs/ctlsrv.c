@@ -14,7 +14,25 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "daemon.h"
 #include "ll.h"
+
+/* The pid of the daemon listening on sa, or -1. */
+static pid_t daemon_pid(const struct sockaddr_un *sa, socklen_t len)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pid_t pid = -1;
+
+	if (s < 0)
+		return -1;
+	if (connect(s, (const struct sockaddr *)sa, len) == 0 &&
+	    getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &l) == 0)
+		pid = cr.pid;
+	close(s);
+	return pid;
+}
 
 int wfs_ctlsrv_listen(struct wfs_ctlsrv *c, const char *target_abs,
 		      struct wfs_err *err)
@@ -29,6 +47,17 @@ int wfs_ctlsrv_listen(struct wfs_ctlsrv *c, const char *target_abs,
 	wfs_control_addr(target_abs, &sa, &len);
 	if (bind(c->lfd, (struct sockaddr *)&sa, len) < 0) {
 		int e = errno;
+		pid_t pid;
+		if (e == EADDRINUSE && wfs_mount_is_wheelfs(target_abs) == 0 &&
+		    (pid = daemon_pid(&sa, len)) > 0)
+			return wfs_errf(
+				err, -e,
+				"%s: an earlier wheelfs daemon (pid %d) "
+				"still serves it, unmounted lazily "
+				"while in use; it exits once the "
+				"processes using it are done (or kill "
+				"%d)",
+				target_abs, (int)pid, (int)pid);
 		return wfs_errf(
 			err, -e,
 			e == EADDRINUSE ? "%s is already served by a wheelfs "

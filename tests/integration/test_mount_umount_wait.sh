@@ -5,7 +5,8 @@
 # wait (1e9) waits for the daemon like the default, and succeeds.  (nan, inf, an empty
 # value and 1e12 unmounted and then failed at once with "its daemon has
 # not exited after ... s", exit 1; so did 0.)  A busy mount is not
-# unmounted (one line, exit 1), --lazy detaches it.
+# unmounted (one line, exit 1), --lazy detaches it; a mount meanwhile
+# names the daemon that still serves the detached one.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$WFS_LIB_DIR/mount_lib.sh"
 
@@ -56,6 +57,12 @@ is_mounted "$V/lib" || fail "a busy mount was unmounted without --lazy"
 run_ok "$WHEELFS" umount --lazy "$V/lib"
 ! is_mounted "$V/lib" || fail "still mounted after umount --lazy"
 kill -0 "$dpid" 2>/dev/null || fail "the daemon exited while the mount is still used"
+# Mounting again meanwhile says why it cannot, and what to do (it said to
+# run `wheelfs umount`, which says it is not a wheelfs mount).
+expect_fail_match "^wheelfs: $(realpath "$V/lib"): an earlier wheelfs daemon \(pid $dpid\) still serves it, unmounted lazily while in use; it exits once the processes using it are done \(or kill $dpid\)\$" \
+	"$WHEELFS" mount -o log="$MOUNT_LOG" "$V/lib"
+[[ $LAST_RC == 1 ]] || fail "exit status $LAST_RC for a mount over a lazily unmounted one"
+! is_mounted "$V/lib" || fail "mounted over a lazily unmounted one"
 kill "$busy"
 wait "$busy" 2>/dev/null || true
 for _ in $(seq 400); do # up to 20 s
@@ -63,4 +70,6 @@ for _ in $(seq 400); do # up to 20 s
 	sleep 0.05
 done
 ! kill -0 "$dpid" 2>/dev/null || fail "the daemon did not exit once the lazy mount was let go"
+mnt "$V"
+umnt "$V"
 echo ok
