@@ -599,6 +599,32 @@ static int run_fusermount(const char *abs, int lazy, struct wfs_err *err)
 	return 0;
 }
 
+/* A dead daemon's mount cannot be resolved (ENOTCONN): resolve its
+ * parent and append the last name ("venv/lib/" as a shell completes it). */
+static void stale_abs(const char *target, char abs[PATH_MAX])
+{
+	char dir[PATH_MAX], *slash, *name = dir;
+	size_t n = strlen(target);
+
+	while (n > 1 && target[n - 1] == '/')
+		n--;
+	snprintf(dir, sizeof(dir), "%.*s", (int)n, target);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		name = slash + 1;
+	}
+	if (*name && strcmp(name, ".") && strcmp(name, "..") &&
+	    realpath(slash ? (dir[0] ? dir : "/") : ".", abs) &&
+	    strlen(abs) + 1 + strlen(name) < PATH_MAX) {
+		if (strcmp(abs, "/"))
+			strcat(abs, "/");
+		strcat(abs, name);
+		return;
+	}
+	snprintf(abs, PATH_MAX, "%s", target);
+}
+
 int wfs_umount(const char *target, int lazy, double wait_s, struct wfs_err *err)
 {
 	struct sockaddr_un sa;
@@ -606,14 +632,8 @@ int wfs_umount(const char *target, int lazy, double wait_s, struct wfs_err *err)
 	char abs[PATH_MAX];
 	int rc, sock;
 
-	if (!realpath(target, abs)) {
-		/* A dead daemon's mount cannot be resolved: use the path. */
-		if (target[0] == '/' || !getcwd(abs, sizeof(abs)))
-			snprintf(abs, sizeof(abs), "%s", target);
-		else
-			snprintf(abs + strlen(abs), sizeof(abs) - strlen(abs),
-				 "/%s", target);
-	}
+	if (!realpath(target, abs))
+		stale_abs(target, abs);
 	rc = wfs_mount_is_wheelfs(abs);
 	if (rc < 0)
 		return wfs_errf(err, rc, "/proc/self/mountinfo: %s",
