@@ -152,33 +152,11 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	struct wfs_fs *fs = wfs_req_fs(req);
 	struct wfs_node *n;
 	char buf[PATH_MAX + 1];
-	int rc = 0;
+	int rc;
 
 	LOCK(fs);
 	n = wfs_node_of(fs, ino);
-	if (n->utype == S_IFLNK && !n->detached) {
-		const char *name;
-		int pfd = wfs_node_upper_parent(fs, n, &name);
-		ssize_t len = -1;
-		if (pfd >= 0) {
-			len = readlinkat(pfd, name, buf, sizeof(buf) - 1);
-			rc = len < 0 ? -errno : 0;
-			close(pfd);
-		} else {
-			rc = pfd;
-		}
-		if (len >= 0)
-			buf[len] = '\0';
-	} else if (!n->utype && n->lower >= 0 &&
-		   fs->lower->cv.v[n->lower].ent &&
-		   S_ISLNK(fs->lower->cv.v[n->lower].ent->mode)) {
-		const struct wfs_vent *v = &fs->lower->cv.v[n->lower];
-		const struct wfs_tree *t = &fs->lower->cv.trees[v->dist];
-		snprintf(buf, sizeof(buf), "%s",
-			 wfs_tree_str(t, v->ent->target_off));
-	} else {
-		rc = -EINVAL;
-	}
+	rc = wfs_node_readlink(fs, n, buf, sizeof(buf));
 	UNLOCK(fs);
 	if (rc)
 		fuse_reply_err(req, -rc);

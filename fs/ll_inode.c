@@ -274,6 +274,41 @@ int wfs_node_stat(struct wfs_fs *fs, struct wfs_node *n, struct stat *st)
 	return 0;
 }
 
+int wfs_node_readlink(struct wfs_fs *fs, struct wfs_node *n, char *buf,
+		      size_t len)
+{
+	if (n->detached) {
+		if (!n->link)
+			return -EINVAL;
+		snprintf(buf, len, "%s", n->link);
+		return 0;
+	}
+	if (n->utype == S_IFLNK) {
+		const char *name;
+		int pfd = wfs_node_upper_parent(fs, n, &name), rc = 0;
+		ssize_t l;
+		if (pfd < 0)
+			return pfd;
+		l = readlinkat(pfd, name, buf, len - 1);
+		if (l < 0)
+			rc = -errno;
+		else
+			buf[l] = '\0';
+		close(pfd);
+		return rc;
+	}
+	if (!n->utype && n->lower >= 0) {
+		const struct wfs_vent *v = &fs->lower->cv.v[n->lower];
+		if (v->ent && S_ISLNK(v->ent->mode)) {
+			snprintf(buf, len, "%s",
+				 wfs_tree_str(&fs->lower->cv.trees[v->dist],
+					      v->ent->target_off));
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static struct wfs_node *node_new(struct wfs_fs *fs, struct wfs_node *dir,
 				 const char *name, uint64_t ino)
 {
@@ -356,6 +391,7 @@ static void node_free(struct wfs_fs *fs, struct wfs_node *n)
 	wfs_node_closefd(fs, n);
 	wfs_dirsnap_free(n->snap);
 	free(n->frozen);
+	free(n->link);
 	free(n->name);
 	free(n);
 }
@@ -408,7 +444,8 @@ void wfs_node_detach(struct wfs_fs *fs, struct wfs_node *n)
 		detach_children(fs, n);
 	if (n->nlookup) {
 		/* The kernel may have it open: keep its content reachable. */
-		struct stat st;
+		struct stat st = { 0 };
+		char lk[PATH_MAX + 1];
 		int fd;
 		if (n->utype == S_IFREG ||
 		    (!n->utype && n->lower >= 0 &&
@@ -420,6 +457,12 @@ void wfs_node_detach(struct wfs_fs *fs, struct wfs_node *n)
 		if (wfs_node_stat(fs, n, &st) == 0 &&
 		    (n->frozen = malloc(sizeof(st))))
 			*n->frozen = st;
+		/* A replaced symlink still reads as it was, as on a native
+		 * filesystem: the kernel may still resolve its old name to
+		 * this node (a reload tells it after the fact). */
+		if (S_ISLNK(st.st_mode) &&
+		    wfs_node_readlink(fs, n, lk, sizeof(lk)) == 0)
+			n->link = strdup(lk);
 		wfs_node_keepfd(fs, n); /* the fd stays until the node goes */
 	} else {
 		wfs_node_closefd(fs, n);

@@ -26,7 +26,8 @@
  * all reach zero.
  * Unlinking or replacing a name detaches its node from the table: the
  * kernel may still hold it (open files), so it keeps an fd on the file and
- * serves attributes from it, or from a frozen copy for lower files.
+ * serves attributes from it, or from a frozen copy for lower files, and a
+ * symlink keeps its target.
  *
  * Files: ll_inode.c (table, nodes), ll_lower.c (lower layer), ll_fd.c
  * (content descriptors).
@@ -91,6 +92,7 @@ struct wfs_node {
 	unsigned opaque : 1, detached : 1, eio : 1;
 	unsigned priv : 1;    /* upper file known to have one link */
 	struct stat *frozen;  /* detached lower-only node's attributes */
+	char *link;	      /* detached symlink's target */
 	struct timespec bump; /* directory mtime after a reload changed it */
 	uint64_t dver;	      /* bumped when the listing changes */
 	struct wfs_dirsnap *snap; /* readdir snapshot (ll_dir.c) */
@@ -178,6 +180,10 @@ int wfs_node_move(struct wfs_fs *fs, struct wfs_node *n, struct wfs_node *dir,
 		  const char *name);
 /* Attributes as the mount shows them. */
 int wfs_node_stat(struct wfs_fs *fs, struct wfs_node *n, struct stat *st);
+/* The target of symlink n into buf (len > PATH_MAX); -EINVAL when n is no
+ * symlink. */
+int wfs_node_readlink(struct wfs_fs *fs, struct wfs_node *n, char *buf,
+		      size_t len);
 /* Attributes of lower entry i. */
 void wfs_lower_stat(struct wfs_fs *fs, uint32_t i, struct stat *st);
 /* Open the parent's upper directory of n (O_PATH); sets *name to n's
