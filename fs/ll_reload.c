@@ -32,6 +32,7 @@ struct upd {
 };
 
 struct note {
+	struct wfs_node *n; /* pinned until told: its id is not reused */
 	fuse_ino_t ino;
 	char *name; /* NULL: invalidate the inode */
 };
@@ -41,7 +42,9 @@ struct notes {
 	size_t n, cap;
 };
 
-static void note(struct notes *ns, fuse_ino_t ino, const char *name)
+/* Under fs->mu. */
+static void note(struct wfs_fs *fs, struct notes *ns, struct wfs_node *n,
+		 const char *name)
 {
 	if (ns->n == ns->cap) {
 		size_t cap = ns->cap ? 2 * ns->cap : 64;
@@ -51,13 +54,18 @@ static void note(struct notes *ns, fuse_ino_t ino, const char *name)
 		ns->v = v;
 		ns->cap = cap;
 	}
-	ns->v[ns->n].ino = ino;
+	ns->v[ns->n].n = n;
+	ns->v[ns->n].ino = wfs_node_id(fs, n);
 	ns->v[ns->n].name = name ? strdup(name) : NULL;
 	if (name && !ns->v[ns->n].name)
 		return;
+	n->pins++;
 	ns->n++;
 }
 
+/* Without fs->mu: the kernel may call back (FORGET) meanwhile.  A node
+ * stays pinned until its notes are sent, or a node made meanwhile at its
+ * address would take them (and the kernel answer ENOTDIR, logged). */
 static void send_notes(struct wfs_fs *fs, struct notes *ns)
 {
 	for (size_t i = 0; i < ns->n; i++) {
@@ -73,6 +81,12 @@ static void send_notes(struct wfs_fs *fs, struct notes *ns)
 		}
 		free(t->name);
 	}
+	pthread_mutex_lock(&fs->mu);
+	for (size_t i = 0; i < ns->n; i++) {
+		ns->v[i].n->pins--;
+		wfs_node_put(fs, ns->v[i].n);
+	}
+	pthread_mutex_unlock(&fs->mu);
 	free(ns->v);
 	memset(ns, 0, sizeof(*ns));
 }
@@ -209,8 +223,8 @@ static void membership(struct wfs_fs *fs, const char *path, char *last,
 	dir = find_path(fs, path, slash ? (size_t)(slash - path) : 0);
 	if (!dir || dir->detached)
 		return;
-	note(ns, wfs_node_id(fs, dir), slash ? slash + 1 : path);
-	note(ns, wfs_node_id(fs, dir), NULL);
+	note(fs, ns, dir, slash ? slash + 1 : path);
+	note(fs, ns, dir, NULL);
 	dir->bump = *now;
 	wfs_node_dir_changed(fs, dir);
 }
@@ -344,14 +358,14 @@ int wfs_fs_reload(struct wfs_fs *fs, struct wfs_err *err)
 		if (u->n == fs->root) {
 			u->lower = 0;
 			u->utype = S_IFDIR;
-			note(&ns, FUSE_ROOT_ID, NULL);
+			note(fs, &ns, fs->root, NULL);
 			continue;
 		}
 		revalidate(fs, nl, c.v, u);
 		if (u->gone)
-			note(&ns, wfs_node_id(fs, u->n->parent), u->n->name);
+			note(fs, &ns, u->n->parent, u->n->name);
 		else if (u->changed)
-			note(&ns, wfs_node_id(fs, u->n), NULL);
+			note(fs, &ns, u->n, NULL);
 	}
 	/* Deepest first, while the node still describes the old layer. */
 	for (size_t i = c.n; i-- > 0;)
@@ -410,8 +424,8 @@ int wfs_fs_inval_path(struct wfs_fs *fs, const char *path)
 		n = wfs_node_find(fs, dir, name);
 		if (n)
 			wfs_node_detach(fs, n);
-		note(&ns, wfs_node_id(fs, dir), name);
-		note(&ns, wfs_node_id(fs, dir), NULL);
+		note(fs, &ns, dir, name);
+		note(fs, &ns, dir, NULL);
 		wfs_node_dir_changed(fs, dir);
 		dir->pins--;
 		wfs_node_put(fs, dir);
