@@ -185,12 +185,9 @@ int wfs_mount_is_wheelfs(const char *target_abs)
 		return -errno;
 	/* The last mount on a mount point is the one on top. */
 	while (getline(&line, &cap, f) > 0) {
-		char mp[PATH_MAX], fstype[256];
-		const char *dash = strstr(line, " - ");
-		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
-		    sscanf(dash + 3, "%255s", fstype) != 1)
+		char dev[32], mp[PATH_MAX], fstype[256];
+		if (mountinfo_line(line, dev, mp, fstype))
 			continue;
-		unescape_octal(mp);
 		if (!strcmp(mp, target_abs))
 			found = !strcmp(fstype, "fuse.wheelfs");
 	}
@@ -211,13 +208,10 @@ int wfs_mount_list_wheelfs(char ***paths, size_t *n)
 	if (!f)
 		return -errno;
 	while (!rc && getline(&line, &cap, f) > 0) {
-		char mp[PATH_MAX], fstype[256], **nvv;
-		const char *dash = strstr(line, " - ");
-		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
-		    sscanf(dash + 3, "%255s", fstype) != 1 ||
+		char dev[32], mp[PATH_MAX], fstype[256], **nvv;
+		if (mountinfo_line(line, dev, mp, fstype) ||
 		    strcmp(fstype, "fuse.wheelfs"))
 			continue;
-		unescape_octal(mp);
 		nvv = realloc(v, (nv + 1) * sizeof(*v));
 		if (!nvv || !(nvv[nv] = strdup(mp))) {
 			v = nvv ? nvv : v;
