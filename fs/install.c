@@ -209,8 +209,8 @@ static int plan_strays(struct wfs_inst_ctx *x, struct wfs_inst_dist *d,
 		!d->have_old ? NULL
 		: d->old_di  ? d->old_di
 			     : wfs_tree_str(&d->old, d->old.hdr->distinfo_off);
-	char want[256], have[256], raw[256], di[WFS_VPATH_MAX];
-	size_t nl;
+	char want[256], have[256], di[WFS_VPATH_MAX];
+	size_t voff, vlen;
 	int rc = 0;
 
 	wfs_wheel_normalize(d->plan.name, want, sizeof(want));
@@ -218,14 +218,10 @@ static int plan_strays(struct wfs_inst_ctx *x, struct wfs_inst_dist *d,
 	for (size_t i = 0; !rc && i < x->upper.n; i++) {
 		const char *u = x->upper.v[i], *slash = strchr(u, '/');
 		size_t l = slash ? (size_t)(slash - u) : 0;
-		if (l < 11 || l >= sizeof(di) ||
-		    strncmp(slash - 10, ".dist-info", 10) ||
-		    (!strncmp(u, di, l) && !di[l]))
+		if (l >= sizeof(di) || (!strncmp(u, di, l) && !di[l]) ||
+		    wfs_distinfo_split(u, l, have, sizeof(have), &voff, &vlen))
 			continue; /* not a .dist-info, or seen already */
 		snprintf(di, sizeof(di), "%.*s", (int)l, u);
-		nl = strcspn(di, "-");
-		snprintf(raw, sizeof(raw), "%.*s", (int)nl, di);
-		wfs_wheel_normalize(raw, have, sizeof(have));
 		if (strcmp(have, want) || (old && !strcmp(di, old)))
 			continue;
 		rc = plan_removal(x, d, di, NULL, keep, 1);
@@ -233,9 +229,7 @@ static int plan_strays(struct wfs_inst_ctx *x, struct wfs_inst_dist *d,
 		    !d->replaces_upper) {
 			d->replaces_upper = 1;
 			free(d->old_version);
-			d->old_version =
-				nl + 11 < l ? strndup(di + nl + 1, l - nl - 11)
-					    : strdup("?");
+			d->old_version = strndup(di + voff, vlen);
 			if (!d->old_version)
 				rc = -ENOMEM;
 		}

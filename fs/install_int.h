@@ -115,6 +115,13 @@ int wfs_plan_launchers(struct wfs_plan *p, const struct wfs_venv *v,
 /* The site-packages-relative part of a VENV-relative path inside
  * site_v ("lib/pythonX.Y/site-packages"), or NULL. */
 const char *wfs_in_site(const char *site_v, const char *vpath);
+
+/* The first len bytes of s name a "<name>-<version>.dist-info" directory:
+ * its name, normalized (PEP 503), into norm, and the offset and length of
+ * its version into *voff and *vlen.  0, or -EINVAL when they name none
+ * (no ".dist-info", no version, a name too long for norm). */
+int wfs_distinfo_split(const char *s, size_t len, char *norm, size_t normlen,
+		       size_t *voff, size_t *vlen);
 /* Read site-packages/<di>/RECORD from the upper layer (-ENOENT: none). */
 int wfs_venv_record_read(const struct wfs_venv *v, const char *di,
 			 struct wfs_record *r);

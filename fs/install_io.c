@@ -11,6 +11,7 @@
 
 #include "install_int.h"
 #include "upper.h"
+#include "wheel.h"
 
 /* Every non-directory under fd/rel ("" for fd itself), as paths relative
  * to fd. */
@@ -36,6 +37,27 @@ int wfs_scan_files(int fd, const char *rel, struct wfs_strset *out)
 	}
 	closedir(d);
 	return rc;
+}
+
+int wfs_distinfo_split(const char *s, size_t len, char *norm, size_t normlen,
+		       size_t *voff, size_t *vlen)
+{
+	char raw[256];
+	size_t base, nl;
+
+	if (len < 11 || memcmp(s + len - 10, ".dist-info", 10))
+		return -EINVAL;
+	base = len - 10;
+	for (nl = 0; nl < base && s[nl] != '-'; nl++)
+		;
+	if (nl + 1 >= base || nl >= sizeof(raw) || nl >= normlen)
+		return -EINVAL;
+	memcpy(raw, s, nl);
+	raw[nl] = '\0';
+	wfs_wheel_normalize(raw, norm, normlen);
+	*voff = nl + 1;
+	*vlen = base - nl - 1;
+	return 0;
 }
 
 const char *wfs_in_site(const char *site_v, const char *vpath)

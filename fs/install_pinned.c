@@ -21,7 +21,7 @@ int wfs_upper_distinfo(const struct wfs_venv *v, const struct wfs_view *view,
 		       size_t k, char **out)
 {
 	const struct wfs_view_dist *vd = &view->dists[k];
-	char want[256], have[256], raw[256], rec[WFS_VPATH_MAX];
+	char want[256], have[256], rec[WFS_VPATH_MAX];
 	struct dirent *de;
 	DIR *d;
 	int rc = wfs_opendirat(v->libfd, v->site, 0, &d);
@@ -31,15 +31,11 @@ int wfs_upper_distinfo(const struct wfs_venv *v, const struct wfs_view *view,
 		return rc;
 	wfs_wheel_normalize(vd->name, want, sizeof(want));
 	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name), nl = strcspn(de->d_name, "-");
-		if (l < 11 || strcmp(de->d_name + l - 10, ".dist-info") ||
-		    nl + 11 >= l || nl >= sizeof(raw))
-			continue;
-		snprintf(raw, sizeof(raw), "%.*s", (int)nl, de->d_name);
-		wfs_wheel_normalize(raw, have, sizeof(have));
-		if (strcmp(have, want) ||
-		    strncmp(de->d_name + nl + 1, vd->version, l - nl - 11) ||
-		    strlen(vd->version) != l - nl - 11)
+		size_t voff, vlen;
+		if (wfs_distinfo_split(de->d_name, strlen(de->d_name), have,
+				       sizeof(have), &voff, &vlen) ||
+		    strcmp(have, want) || strlen(vd->version) != vlen ||
+		    strncmp(de->d_name + voff, vd->version, vlen))
 			continue;
 		snprintf(rec, sizeof(rec), "%s/%s/RECORD", v->site, de->d_name);
 		if (faccessat(v->libfd, rec, F_OK, AT_SYMLINK_NOFOLLOW))
