@@ -296,22 +296,22 @@ int wfs_sink_begin(struct wfs_ingest *ing, struct wfs_went *e)
 	ing->got = 0;
 	ing->declared = e->size;
 	ing->keep = S_ISLNK(e->mode) || is_meta(e->path);
-	ing->streaming = 0;
+	ing->streaming = WFS_SINK_BUF;
 	if (ing->keep && e->size > WFS_WHEEL_MAX_META)
 		return wfs_ing_err(ing, -EFBIG, e->path, "too large");
-	if (S_ISREG(e->mode) && !ing->keep && e->size > WFS_WHEEL_BUF_MAX &&
-	    ing->c->tmpfd < 0) {
+	if (S_ISREG(e->mode) && !ing->keep && e->size > WFS_WHEEL_BUF_MAX) {
 		/* A read-only cache: hash only; the blob must be there. */
-		ing->streaming = 2;
-	} else if (S_ISREG(e->mode) && !ing->keep &&
-		   e->size > WFS_WHEEL_BUF_MAX) {
+		if (ing->c->tmpfd < 0) {
+			ing->streaming = WFS_SINK_HASH;
+			return 0;
+		}
 		rc = wfs_cache_blob_begin(ing->c, &ing->w);
 		if (rc)
 			return wfs_ing_err(
 				ing, rc, e->path,
 				"cannot create a temp file in the cache: %s",
 				strerror(-rc));
-		ing->streaming = 1;
+		ing->streaming = WFS_SINK_STREAM;
 	} else if (e->size >= ing->buf.cap) {
 		/* Reserve once rather than doubling up to the size. */
 		char *p = realloc(ing->buf.data, e->size + 1);
@@ -350,9 +350,9 @@ int wfs_sink_write(struct wfs_ingest *ing, struct wfs_went *e, const void *data,
 		return size_err(ing, e, 1);
 	ing->got += n;
 	wfs_hasher_update(ing->h, data, n);
-	if (ing->streaming == 2)
+	if (ing->streaming == WFS_SINK_HASH)
 		return 0;
-	if (ing->streaming) {
+	if (ing->streaming == WFS_SINK_STREAM) {
 		rc = wfs_write_all(ing->w.fd, data, n);
 		if (rc)
 			return wfs_ing_err(ing, rc, e->path,
@@ -394,12 +394,12 @@ int wfs_sink_commit(struct wfs_ingest *ing, struct wfs_went *e)
 		memset(&e->digest, 0, sizeof(e->digest));
 		return sink_target(ing, e);
 	}
-	if (ing->streaming == 2) {
-		ing->streaming = 0;
+	if (ing->streaming == WFS_SINK_HASH) {
+		ing->streaming = WFS_SINK_BUF;
 		rc = wfs_cache_has_blob(ing->c, &e->digest);
 		rc = rc > 0 ? 0 : rc ? rc : -EROFS;
-	} else if (ing->streaming) {
-		ing->streaming = 0;
+	} else if (ing->streaming == WFS_SINK_STREAM) {
+		ing->streaming = WFS_SINK_BUF;
 		rc = wfs_cache_blob_commit(ing->c, &ing->w, &e->digest,
 					   &was_new);
 	} else {
@@ -428,9 +428,9 @@ int wfs_sink_commit(struct wfs_ingest *ing, struct wfs_went *e)
 
 void wfs_sink_abort(struct wfs_ingest *ing)
 {
-	if (ing->streaming == 1)
+	if (ing->streaming == WFS_SINK_STREAM)
 		wfs_cache_blob_abort(ing->c, &ing->w);
-	ing->streaming = 0;
+	ing->streaming = WFS_SINK_BUF;
 }
 
 static void ingest_free(struct wfs_ingest *ing)

@@ -63,7 +63,11 @@ struct wfs_ingest {
 	struct wfs_buf buf;
 	char *chunk; /* WFS_WHEEL_CHUNK bytes of scratch for the readers */
 	struct wfs_blob_writer w;
-	int streaming; /* 1: to w; 2: hashed only (a read-only cache) */
+	enum {
+		WFS_SINK_BUF,	 /* into buf */
+		WFS_SINK_STREAM, /* to the temp blob w */
+		WFS_SINK_HASH,	 /* hashed only (a read-only cache) */
+	} streaming;
 	int keep;
 	uint64_t declared, got;
 
