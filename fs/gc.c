@@ -366,11 +366,10 @@ static int gc_tree(const struct wfs_digest *id, void *arg)
 	struct gctx *g = arg;
 	struct wfs_err err = { { 0 } };
 	struct wfs_tree t;
-	char name[WFS_DIGEST_HEX + 8];
+	char name[WFS_TREE_NAME_MAX];
 	int live = digests_has(&g->live_trees, id), rc;
 
-	wfs_digest_hex(id, name);
-	strcat(name, ".tree");
+	wfs_tree_name(id, name);
 	if (g->prune && !live) {
 		g->st->trees_removed++;
 		if (!g->dry_run && unlinkat(g->c->treesfd, name, 0) < 0)

@@ -75,19 +75,14 @@ int wfs_treeless_dist(const struct wfs_venv *v, const struct wfs_view *view,
 int wfs_view_present(const struct wfs_view *view, const struct wfs_cache *c,
 		     struct wfs_view *sub)
 {
-	char name[WFS_DIGEST_HEX + 8];
-
 	*sub = *view;
 	sub->n = 0;
 	sub->dists = malloc((view->n ? view->n : 1) * sizeof(*sub->dists));
 	if (!sub->dists)
 		return -ENOMEM;
-	for (size_t i = 0; i < view->n; i++) {
-		wfs_digest_hex(&view->dists[i].tree, name);
-		strcat(name, ".tree");
-		if (faccessat(c->treesfd, name, F_OK, 0) == 0)
+	for (size_t i = 0; i < view->n; i++)
+		if (wfs_tree_exists(c, &view->dists[i].tree) == 1)
 			sub->dists[sub->n++] = view->dists[i];
-	}
 	return 0;
 }
 

@@ -349,16 +349,31 @@ fail:
 	return rc;
 }
 
+void wfs_tree_name(const struct wfs_digest *id, char name[WFS_TREE_NAME_MAX])
+{
+	wfs_digest_hex(id, name);
+	strcat(name, ".tree");
+}
+
+int wfs_tree_exists(const struct wfs_cache *c, const struct wfs_digest *id)
+{
+	char name[WFS_TREE_NAME_MAX];
+
+	wfs_tree_name(id, name);
+	if (faccessat(c->treesfd, name, F_OK, 0) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int wfs_tree_load(struct wfs_cache *c, const struct wfs_digest *id,
 		  struct wfs_tree *t, struct wfs_err *err)
 {
-	char name[WFS_DIGEST_HEX + 8];
+	char name[WFS_TREE_NAME_MAX];
 	char *buf;
 	size_t len;
 	int rc;
 
-	wfs_digest_hex(id, name);
-	strcat(name, ".tree");
+	wfs_tree_name(id, name);
 	rc = wfs_read_file(c->treesfd, name, &buf, &len);
 	if (rc)
 		return wfs_errf(err, rc, "%s/trees/%s: %s", c->path, name,
@@ -395,13 +410,12 @@ const struct wfs_tree_ent *wfs_tree_find(const struct wfs_tree *t,
 int wfs_tree_store(struct wfs_cache *c, const void *data, size_t len,
 		   struct wfs_digest *id)
 {
-	char name[WFS_DIGEST_HEX + 8], tmp[64], *have = NULL;
+	char name[WFS_TREE_NAME_MAX], tmp[64], *have = NULL;
 	size_t have_len = 0;
 	int fd, rc, replace;
 
 	wfs_digest_buf(data, len, id);
-	wfs_digest_hex(id, name);
-	strcat(name, ".tree");
+	wfs_tree_name(id, name);
 	/* A tree of that name that holds other bytes is damaged (wheelfs
 	 * verify reports it): this one replaces it, so that adding the
 	 * wheel again repairs the cache. */

@@ -83,6 +83,11 @@ static inline const char *wfs_tree_path(const struct wfs_tree *t,
  * on failure too).  id is the expected digest, or NULL to skip that check. */
 int wfs_tree_parse(void *data, size_t size, const struct wfs_digest *id,
 		   struct wfs_tree *t, struct wfs_err *err);
+/* The name of id's tree file in CACHE/trees: "<hex>.tree". */
+#define WFS_TREE_NAME_MAX (WFS_DIGEST_HEX + 8)
+void wfs_tree_name(const struct wfs_digest *id, char name[WFS_TREE_NAME_MAX]);
+/* 1 when the cache has id's tree file, 0 when not, else -errno. */
+int wfs_tree_exists(const struct wfs_cache *c, const struct wfs_digest *id);
 /* Load trees/<hex>.tree from the cache. */
 int wfs_tree_load(struct wfs_cache *c, const struct wfs_digest *id,
 		  struct wfs_tree *t, struct wfs_err *err);

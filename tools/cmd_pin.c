@@ -3,7 +3,6 @@
  * (fs/pin.h does the work; this file picks the cache, prints the summary,
  * and asks a live daemon to reload). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "cli.h"
 #include "control.h"
 #include "pin.h"
+#include "tree.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
 
@@ -27,14 +27,9 @@ static void on_progress(uint64_t done, uint64_t total, void *arg)
 /* The index of a distribution of v whose tree is not in c, or -1. */
 static long absent_tree(const struct wfs_view *v, const struct wfs_cache *c)
 {
-	char name[WFS_DIGEST_HEX + 8];
-
-	for (size_t i = 0; i < v->n; i++) {
-		wfs_digest_hex(&v->dists[i].tree, name);
-		strcat(name, ".tree");
-		if (faccessat(c->treesfd, name, F_OK, 0) < 0 && errno == ENOENT)
+	for (size_t i = 0; i < v->n; i++)
+		if (wfs_tree_exists(c, &v->dists[i].tree) == 0)
 			return (long)i;
-	}
 	return -1;
 }
 
