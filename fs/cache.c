@@ -55,6 +55,10 @@ static int check_marker(int dirfd, const char *path, int create,
 	if (rc == -ENOENT && create && blank_dir(dirfd))
 		return wfs_write_atomic(dirfd, CACHE_MARKER, CACHE_MARKER_LINE,
 					strlen(CACHE_MARKER_LINE), 0644, 1);
+	/* Not blank: another process may have made it a cache since the
+	 * marker was read; the marker is in place before anything else. */
+	if (rc == -ENOENT && create)
+		rc = wfs_read_file(dirfd, CACHE_MARKER, &buf, &len);
 	if (rc == -ENOENT && create)
 		return wfs_errf(err, -ENOTEMPTY,
 				"%s: not a wheelfs cache (no %s file), and "
